@@ -1,0 +1,1 @@
+"""The Streamlit desk, its services and its store."""

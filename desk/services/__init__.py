@@ -1,0 +1,1 @@
+"""Desk logic with no Streamlit import: queries and workflow."""

@@ -1,0 +1,1 @@
+"""The database layer: models, migrations, engine and repository functions."""

@@ -1,0 +1,1 @@
+"""mentiondesk: the command line, settings and the embedded supervisor."""

@@ -1,0 +1,93 @@
+"""One Settings class for every process: environment variables with the MD_ prefix, or a .env file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+def _default_model_cache() -> Path:
+    return Path.home() / ".cache" / "mentiondesk" / "models"
+
+
+class Settings(BaseSettings):
+    """Configuration of mentiondesk. Every field is read from `MD_<NAME>` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_prefix="MD_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+
+    # Kafka
+    kafka_bootstrap: str | None = Field(
+        default=None, description="host:port of an existing Kafka; unset: `up` starts the embedded broker"
+    )
+    broker_port: int = Field(default=19092, description="port of the embedded broker on 127.0.0.1")
+    topic_partitions: int = Field(default=4, ge=1)
+    kafka_session_timeout_s: float = Field(default=6.0, gt=0)
+
+    # Database
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_VAR_DIR / 'mentiondesk.db'}",
+        description="SQLAlchemy URL; postgresql+psycopg://user:pass@host/db for PostgreSQL",
+    )
+
+    # Model and worker
+    model: str | None = Field(
+        default=None, description="another sequence-classification model (folder or hub id); unset: built-in"
+    )
+    model_cache_dir: Path = Field(default_factory=_default_model_cache)
+    torch_threads: int = Field(default=2, ge=1)
+    max_length: int = Field(default=128, ge=8, le=512)
+    batch_size: int = Field(default=32, ge=1)
+    batch_window_s: float = Field(default=0.25, gt=0)
+    worker_id: str = Field(default="mentiondesk", description="Faust app id = consumer group")
+
+    # Desk
+    desk_host: str = "127.0.0.1"
+    desk_port: int = 8501
+    desk_refresh_s: float = Field(default=5.0, gt=0)
+
+    # Demo stream
+    demo_file: Path | None = Field(default=None, description="file `up` replays; unset: the shipped sample")
+    demo_rate: float = Field(default=2.0, gt=0, description="mentions per second of the demo stream")
+
+    # Network credentials (used by the collectors and the publisher)
+    vk_token: SecretStr | None = None
+    twitter_bearer_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _postgres_driver(self) -> "Settings":
+        if self.database_url.startswith("postgresql://"):
+            self.database_url = "postgresql+psycopg://" + self.database_url.removeprefix("postgresql://")
+        return self
+
+    def public_view(self) -> dict[str, str]:
+        """Every setting as text, secrets hidden (for `mentiondesk config`)."""
+        shown: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = "**********" if value.get_secret_value() else ""
+            elif name == "database_url":
+                shown[name] = _hide_password(str(value))
+            else:
+                shown[name] = "" if value is None else str(value)
+        return shown
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The negativity stream: the Faust app, its agents and the model it runs."""
