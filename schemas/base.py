@@ -1,11 +1,11 @@
 """Shared base for wire contracts: frozen, strict about unknown fields, UTC-aware times."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 def _require_utc(value: datetime) -> datetime:

@@ -1,0 +1,130 @@
+"""The Kafka edge of ingest: the only module that talks kafka-python.
+
+Collectors yield Mentions; this module sends them, keyed by thread, and refuses to lose any:
+a send that the broker did not acknowledge raises at flush.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+
+from schemas import Mention
+from schemas.topics import ALL_TOPICS, MENTIONS_RAW
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(RuntimeError):
+    """No Kafka broker answered at the configured address."""
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not acknowledge some messages."""
+
+
+def ensure_topics(bootstrap: str, partitions: int, topics: Iterable[str] = ALL_TOPICS) -> list[str]:
+    """Create the missing topics; returns the names created. Safe to call from several processes."""
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="mentiondesk-admin")
+    except NoBrokersAvailable as exc:
+        raise BrokerUnavailable(f"no Kafka broker at {bootstrap}") from exc
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        created: list[str] = []
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+class MentionProducer:
+    """Sends mentions to `mentions.raw.v1`, key = thread_key, acks from all replicas."""
+
+    def __init__(
+        self, bootstrap: str, *, topic: str = MENTIONS_RAW, client_id: str = "mentiondesk-ingest"
+    ) -> None:
+        self.topic = topic
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=bootstrap,
+                client_id=client_id,
+                acks="all",
+                retries=10,
+                linger_ms=10,
+                max_block_ms=30_000,
+                request_timeout_ms=15_000,
+            )
+        except NoBrokersAvailable as exc:
+            raise BrokerUnavailable(
+                f"no Kafka broker at {bootstrap}: "
+                "start one with `mentiondesk broker` or set MD_KAFKA_BOOTSTRAP"
+            ) from exc
+        self._lock = threading.Lock()
+        self._failures: list[str] = []
+        self.sent = 0
+
+    def _on_error(self, exc: BaseException, mention_id: str) -> None:
+        with self._lock:
+            self._failures.append(f"{mention_id}: {exc!r}")
+
+    def send(self, mention: Mention) -> None:
+        """Queue one mention; delivery is confirmed by `flush`."""
+        self.send_raw(mention.key, mention.to_bytes(), f"{mention.source}/{mention.external_id}")
+
+    def send_raw(self, key: bytes | None, value: bytes, label: str = "") -> None:
+        try:
+            future: Any = self._producer.send(self.topic, key=key, value=value)
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"could not send to {self.topic}: {exc}") from exc
+        future.add_errback(self._on_error, label)
+        self.sent += 1
+
+    def send_all(self, mentions: Iterable[Mention]) -> int:
+        count = 0
+        for mention in mentions:
+            self.send(mention)
+            count += 1
+        self.flush()
+        return count
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Block until every queued message is acknowledged; raise if any was refused."""
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaError as exc:
+            raise DeliveryFailed(f"broker did not acknowledge in {timeout:.0f}s: {exc}") from exc
+        with self._lock:
+            failures, self._failures = self._failures, []
+        if failures:
+            raise DeliveryFailed(f"{len(failures)} messages not delivered, first: {failures[0]}")
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._producer.close(timeout=5)
+
+    def __enter__(self) -> MentionProducer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self._producer.close(timeout=5)

@@ -1,0 +1,203 @@
+"""The embedded supervisor behind `mentiondesk up`: broker, worker, demo stream and desk as child
+processes, one status line each, restarted when they die, stopped cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mentiondesk.broker import BrokerError, EmbeddedBroker
+from mentiondesk.settings import PROJECT_ROOT, Settings
+
+DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
+DESK_APP = PROJECT_ROOT / "desk" / "streamlit_app.py"
+MAX_RESTARTS = 5
+
+
+def desk_command(settings: Settings, host: str | None = None) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(DESK_APP),
+        "--server.address", host or settings.desk_host,
+        "--server.port", str(settings.desk_port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mentiondesk.cli", *args]
+
+
+@dataclass
+class Child:
+    """A supervised child process with its own log file."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=PROJECT_ROOT,
+                start_new_session=True,
+            )  # fmt: skip
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _status(name: str, state: str, detail: str) -> None:
+    print(f"  {name:<11} {state:<8} {detail}", flush=True)
+
+
+def wait_http_ok(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+class Supervisor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.var = PROJECT_ROOT / "var"
+        self.logs = self.var / "logs"
+        self.broker: EmbeddedBroker | None = None
+        self.children: list[Child] = []
+        self._stopping = False
+
+    def _env(self, bootstrap: str) -> dict[str, str]:
+        return {**os.environ, "MD_KAFKA_BOOTSTRAP": bootstrap, "PYTHONUNBUFFERED": "1"}
+
+    def _start_broker(self) -> str:
+        if self.settings.kafka_bootstrap:
+            _status("broker", "external", self.settings.kafka_bootstrap)
+            return self.settings.kafka_bootstrap
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.broker = EmbeddedBroker(self.settings.broker_port, log_file=self.logs / "broker.log").start()
+        _status("broker", "ok", f"{self.broker.bootstrap} (embedded Tansu, memory storage)")
+        return self.broker.bootstrap
+
+    def _prepare(self, bootstrap: str) -> None:
+        from desk.store.engine import migrate
+        from ingest.producer import ensure_topics
+
+        ensure_topics(bootstrap, self.settings.topic_partitions)
+        migrate(self.settings.database_url)
+        _status("database", "ok", _db_label(self.settings.database_url))
+
+    def _children(self, bootstrap: str) -> list[Child]:
+        env = self._env(bootstrap)
+        demo = self.settings.demo_file or DEMO_FILE
+        children = [
+            Child("worker", cli_command("worker"), self.logs / "worker.log", env),
+            Child("demo", cli_command("replay", str(demo), "--rate", str(self.settings.demo_rate), "--loop"),
+                  self.logs / "demo.log", env),
+            Child("desk", desk_command(self.settings), self.logs / "desk.log", env),
+        ]  # fmt: skip
+        return children
+
+    def run(self) -> int:
+        print("mentiondesk is starting", flush=True)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            bootstrap = self._start_broker()
+            self._prepare(bootstrap)
+        except (BrokerError, RuntimeError) as exc:
+            _status("broker", "FAILED", str(exc))
+            self.stop()
+            return 1
+        self.children = self._children(bootstrap)
+        for child in self.children:
+            child.start()
+            _status(
+                child.name,
+                "started",
+                f"pid {child.process.pid if child.process else '?'}, log {child.log_path}",
+            )
+        _status("collectors", "off", _collectors_state(self.settings))
+        url = f"http://{self.settings.desk_host}:{self.settings.desk_port}"
+        if wait_http_ok(f"{url}/_stcore/health", timeout=60):
+            _status("desk", "ok", url)
+        else:
+            _status("desk", "slow", f"not answering yet at {url}; see {self.logs / 'desk.log'}")
+        print(f"\nOpen the desk: {url}   (Ctrl-C stops everything)", flush=True)
+        try:
+            while not self._stopping:
+                self._watch()
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
+        self.stop()
+        return 0
+
+    def _watch(self) -> None:
+        for child in self.children:
+            if child.alive() or self._stopping:
+                continue
+            code = child.process.returncode if child.process else None
+            if child.restarts >= MAX_RESTARTS:
+                _status(
+                    child.name, "FAILED", f"exited with {code} {child.restarts} times; see {child.log_path}"
+                )
+                self._stopping = True
+                return
+            child.restarts += 1
+            _status(child.name, "restart", f"exited with {code}; restart {child.restarts}/{MAX_RESTARTS}")
+            child.start()
+        if self.broker is not None and not self.broker.running():
+            _status("broker", "FAILED", "the embedded broker stopped")
+            self._stopping = True
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self._stopping = True
+
+    def stop(self) -> None:
+        print("\nstopping", flush=True)
+        for child in reversed(self.children):
+            child.stop()
+            _status(child.name, "stopped", "")
+        if self.broker is not None:
+            self.broker.stop()
+            _status("broker", "stopped", "")
+
+
+def _db_label(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _collectors_state(settings: Settings) -> str:
+    if settings.vk_token or settings.twitter_bearer_token:
+        return "tokens found; collectors run with `mentiondesk collect` (see README)"
+    return "no MD_VK_TOKEN / MD_TWITTER_BEARER_TOKEN set; the demo stream replays real mentions instead"

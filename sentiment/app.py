@@ -1,0 +1,24 @@
+"""The one Faust app. Topics live in topics.py, agents in agents.py."""
+
+import faust
+
+from mentiondesk.kafka_address import bootstrap_servers
+from mentiondesk.settings import get_settings
+
+settings = get_settings()
+
+app = faust.App(
+    settings.worker_id,
+    broker=f"kafka://{bootstrap_servers(settings)}",
+    store="memory://",
+    autodiscover=False,
+    web_enabled=False,
+    topic_partitions=settings.topic_partitions,
+    consumer_auto_offset_reset="earliest",
+    broker_session_timeout=settings.kafka_session_timeout_s,
+    broker_heartbeat_interval=min(3.0, settings.kafka_session_timeout_s / 3),
+    broker_commit_every=500,
+    broker_commit_interval=1.0,
+    producer_acks=-1,
+    stream_wait_empty=False,
+)

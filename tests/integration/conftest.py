@@ -1,0 +1,49 @@
+"""Real-broker fixtures: a fresh embedded broker per test and worker processes started as users do."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mentiondesk.broker import EmbeddedBroker, free_port
+from tests.support import PROJECT_ROOT, WorkerStarter
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker(free_port(), log_file=tmp_path / "broker.log") as server:
+        yield server
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[WorkerStarter]:
+    """Start `mentiondesk worker` processes; every one still alive is killed at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(env: dict[str, str], name: str = "worker") -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}-{len(started)}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mentiondesk.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

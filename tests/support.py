@@ -1,0 +1,54 @@
+"""Helpers for tests that run the real pipeline: worker environment, row counts, polling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+from desk.store.engine import make_engine
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+WorkerStarter = Callable[..., subprocess.Popen[bytes]]
+
+
+def worker_env(bootstrap: str, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MD_")}
+    env.update(
+        MD_KAFKA_BOOTSTRAP=bootstrap,
+        MD_DATABASE_URL=database_url,
+        MD_WORKER_ID=f"md-test-{uuid.uuid4().hex[:8]}",
+        MD_BATCH_WINDOW_S="0.2",
+        PYTHONUNBUFFERED="1",
+    )
+    if "MD_MODEL_CACHE_DIR" in os.environ:
+        env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
+    env.update(extra)
+    return env
+
+
+def count_rows(database_url: str, sql: str = "SELECT count(*) FROM mentions") -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar_one())
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
