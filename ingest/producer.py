@@ -36,19 +36,19 @@ def ensure_topics(bootstrap: str, partitions: int, topics: Iterable[str] = ALL_T
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="mentiondesk-admin")
     except NoBrokersAvailable as exc:
         raise BrokerUnavailable(f"no Kafka broker at {bootstrap}") from exc
+    # Create and catch "already exists" rather than list first: listing asks for ACL metadata
+    # that some Kafka-compatible brokers answer in a form kafka-python cannot parse.
+    created: list[str] = []
     try:
-        existing = set(admin.list_topics())
-        missing = [t for t in topics if t not in existing]
-        created: list[str] = []
-        for name in missing:
+        for name in topics:
             try:
                 admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
-        return created
     finally:
         admin.close()
+    return created
 
 
 class MentionProducer:

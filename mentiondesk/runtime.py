@@ -94,6 +94,7 @@ class Supervisor:
         self.broker: EmbeddedBroker | None = None
         self.children: list[Child] = []
         self._stopping = False
+        self._failed: str | None = None
 
     def _env(self, bootstrap: str) -> dict[str, str]:
         return {**os.environ, "MD_KAFKA_BOOTSTRAP": bootstrap, "PYTHONUNBUFFERED": "1"}
@@ -130,20 +131,24 @@ class Supervisor:
         print("mentiondesk is starting", flush=True)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
+            return self._run()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            self.stop()
+
+    def _run(self) -> int:
+        try:
             bootstrap = self._start_broker()
             self._prepare(bootstrap)
         except (BrokerError, RuntimeError) as exc:
             _status("broker", "FAILED", str(exc))
-            self.stop()
             return 1
         self.children = self._children(bootstrap)
         for child in self.children:
             child.start()
-            _status(
-                child.name,
-                "started",
-                f"pid {child.process.pid if child.process else '?'}, log {child.log_path}",
-            )
+            pid = child.process.pid if child.process else "?"
+            _status(child.name, "started", f"pid {pid}, log {child.log_path}")
         _status("collectors", "off", _collectors_state(self.settings))
         url = f"http://{self.settings.desk_host}:{self.settings.desk_port}"
         if wait_http_ok(f"{url}/_stcore/health", timeout=60):
@@ -151,14 +156,10 @@ class Supervisor:
         else:
             _status("desk", "slow", f"not answering yet at {url}; see {self.logs / 'desk.log'}")
         print(f"\nOpen the desk: {url}   (Ctrl-C stops everything)", flush=True)
-        try:
-            while not self._stopping:
-                self._watch()
-                time.sleep(1.0)
-        except KeyboardInterrupt:
-            pass
-        self.stop()
-        return 0
+        while not self._stopping:
+            self._watch()
+            time.sleep(1.0)
+        return 0 if self._failed is None else 1
 
     def _watch(self) -> None:
         for child in self.children:
@@ -175,19 +176,24 @@ class Supervisor:
             _status(child.name, "restart", f"exited with {code}; restart {child.restarts}/{MAX_RESTARTS}")
             child.start()
         if self.broker is not None and not self.broker.running():
-            _status("broker", "FAILED", "the embedded broker stopped")
+            self._failed = "the embedded broker stopped"
+            _status("broker", "FAILED", self._failed)
             self._stopping = True
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self._stopping = True
 
     def stop(self) -> None:
+        if not self.children and self.broker is None:
+            return
         print("\nstopping", flush=True)
         for child in reversed(self.children):
             child.stop()
             _status(child.name, "stopped", "")
+        self.children = []
         if self.broker is not None:
             self.broker.stop()
+            self.broker = None
             _status("broker", "stopped", "")
 
 
@@ -198,6 +204,4 @@ def _db_label(url: str) -> str:
 
 
 def _collectors_state(settings: Settings) -> str:
-    if settings.vk_token or settings.twitter_bearer_token:
-        return "tokens found; collectors run with `mentiondesk collect` (see README)"
-    return "no MD_VK_TOKEN / MD_TWITTER_BEARER_TOKEN set; the demo stream replays real mentions instead"
+    return "no network collectors in this build; the demo stream replays real mentions"

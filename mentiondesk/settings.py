@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     vk_token: SecretStr | None = None
     twitter_bearer_token: SecretStr | None = None
 
+    # Collectors and publisher (ingest/): brands config, network endpoints, posting credentials
+    config: Path | None = Field(default=None, description="brands config, TOML or YAML (MD_CONFIG)")
+    vk_api_url: str = Field(default="https://api.vk.ru/method/", description="VK API method base URL")
+    vk_api_version: str = "5.199"
+    vk_rps_delay: float = Field(default=0.34, ge=0, description="seconds between VK calls (3/s limit)")
+    vk_post_token: SecretStr | None = Field(default=None, description="community token for replies")
+    twitter_api_url: str = Field(default="https://api.twitter.com", description="X API v2 host")
+    twitter_consumer_key: SecretStr | None = None
+    twitter_consumer_secret: SecretStr | None = None
+    twitter_access_token: SecretStr | None = None
+    twitter_access_token_secret: SecretStr | None = None
+    poll_interval_s: float = Field(default=60.0, gt=0, description="seconds between collector polls")
+    stall_periods: int = Field(default=3, ge=1, description="polls without success before 'stalled'")
+    overlap_s: float = Field(default=900.0, ge=0, description="window re-read on every poll")
+    publisher_group: str = Field(default="mentiondesk-publisher", description="publisher consumer group")
+
     @model_validator(mode="after")
     def _postgres_driver(self) -> "Settings":
         if self.database_url.startswith("postgresql://"):

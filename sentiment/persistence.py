@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desk.store.repository import save_scored_mentions
+from desk.store.repository import persist_batch
 
 from desk.store.engine import make_engine, make_session_factory, migrate
 from schemas import ScoredMention
@@ -20,10 +20,7 @@ class MentionWriter:
 
     def save(self, mentions: Sequence[ScoredMention]) -> int:
         """Write a batch in one transaction; returns how many mentions were new."""
-        with self._sessions() as session:
-            inserted = save_scored_mentions(session, mentions)
-            session.commit()
-        return inserted
+        return persist_batch(self._sessions, mentions)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -1,0 +1,252 @@
+"""`make bench`: model speed alone, the whole pipeline's throughput, end-to-end latency at a steady
+rate, and the worker's peak memory. Writes a JSON report and prints a table."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+from sqlalchemy import text
+
+from desk.store.engine import make_engine, migrate
+from ingest.producer import MentionProducer, ensure_topics
+from ingest.replay import read_mentions
+from mentiondesk.broker import EmbeddedBroker, free_port
+from mentiondesk.settings import PROJECT_ROOT, Settings
+from schemas import Author, Mention
+
+SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+DEMO_FILE = PROJECT_ROOT / "mentiondesk" / "demo" / "mentions.jsonl"
+
+
+def real_texts(n: int) -> list[str]:
+    """Real tweets (Russian and English) in a fixed mixed order; the demo sample if data is absent."""
+    sources = [SHARED_DATA / "rusentitweet" / "rusentitweet_test.csv"]
+    texts = [m.text for path in sources if path.is_file() for m in read_mentions(path)]
+    tweeteval = SHARED_DATA / "tweeteval-sentiment" / "val_text.txt"
+    if tweeteval.is_file():
+        english = [line.strip() for line in tweeteval.read_text("utf-8").splitlines() if line.strip()]
+        texts = [t for pair in itertools.zip_longest(texts, english) for t in pair if t]
+    if not texts:
+        texts = [m.text for m in read_mentions(DEMO_FILE)]
+    return list(itertools.islice(itertools.cycle(texts), n))
+
+
+def _rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 2) if seconds > 0 else 0.0
+
+
+def bench_model(settings: Settings, texts: Sequence[str]) -> dict[str, float | str]:
+    from sentiment.model import load_model
+
+    model = load_model(settings)
+    model.score(list(texts[:32]))  # warm-up
+    single = texts[:120]
+    start = time.perf_counter()
+    for t in single:
+        model.score([t])
+    batch1 = _rate(len(single), time.perf_counter() - start)
+    batched = texts[:1024]
+    start = time.perf_counter()
+    for i in range(0, len(batched), 32):
+        model.score(list(batched[i : i + 32]))
+    batch32 = _rate(len(batched), time.perf_counter() - start)
+    return {"model_version": model.version, "batch1": batch1, "batch32": batch32}
+
+
+class RssSampler:
+    """Peak resident memory of a process and its children, sampled in the background."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        self.process = psutil.Process(pid)
+        self.every = every
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.process, *self.process.children(recursive=True)]
+                self.peak_bytes = max(self.peak_bytes, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _mentions(texts: Sequence[str], tag: str) -> Iterator[Mention]:
+    for i, t in enumerate(texts):
+        now = datetime.now(UTC)
+        yield Mention(
+            source="replay",
+            external_id=f"{tag}-{i}",
+            thread_key=f"replay:{tag}-{i % 500}",
+            author=Author(id=f"a{i % 97}"),
+            text=t,
+            created_at=now,
+            collected_at=now,
+        )
+
+
+def _count(database_url: str, tag: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT count(*) FROM mentions WHERE external_id LIKE :p"), {"p": f"{tag}-%"}
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the pipeline did not finish in time")
+        time.sleep(0.1)
+
+
+def _latencies_ms(database_url: str, tag: str) -> list[float]:
+    """Time from being sent (collected_at) to being stored, per mention."""
+    from sqlalchemy import select
+
+    from desk.store.models import Mention as MentionRow
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(MentionRow.collected_at, MentionRow.stored_at).where(
+                    MentionRow.external_id.like(f"{tag}-%")
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(stored - collected).total_seconds() * 1000 for collected, stored in rows]
+
+
+def bench_pipeline(
+    texts: Sequence[str], work: Path, pipeline_n: int, steady_rate: float, steady_seconds: float
+) -> dict[str, float]:
+    database_url = f"sqlite:///{work}/bench.db"
+    migrate(database_url)
+    with EmbeddedBroker(free_port(), log_file=work / "broker.log") as broker:
+        ensure_topics(broker.bootstrap, partitions=4)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MD_")}
+        env.update(
+            MD_KAFKA_BOOTSTRAP=broker.bootstrap,
+            MD_DATABASE_URL=database_url,
+            MD_WORKER_ID=f"bench-{uuid.uuid4().hex[:6]}",
+            MD_BATCH_SIZE="32",
+            MD_BATCH_WINDOW_S="0.1",
+        )
+        if "MD_MODEL_CACHE_DIR" in os.environ:
+            env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
+        with (work / "worker.log").open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "mentiondesk.cli", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            with RssSampler(worker.pid) as rss, MentionProducer(broker.bootstrap) as producer:
+                producer.send_all(_mentions(texts[:64], "warm"))
+                _wait(lambda: _count(database_url, "warm") == 64, timeout=300)
+
+                start = time.perf_counter()
+                producer.send_all(_mentions(texts[:pipeline_n], "bulk"))
+                _wait(lambda: _count(database_url, "bulk") == pipeline_n, timeout=1800)
+                bulk_seconds = time.perf_counter() - start
+
+                steady = list(_mentions(texts[: int(steady_rate * steady_seconds)], "steady"))
+                interval = 1.0 / steady_rate
+                next_at = time.perf_counter()
+                for mention in _mentions([m.text for m in steady], "steady"):
+                    delay = next_at - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                    next_at += interval
+                    producer.send(mention)
+                    producer.flush()
+                _wait(lambda: _count(database_url, "steady") == len(steady), timeout=300)
+            latencies = sorted(_latencies_ms(database_url, "steady"))
+        finally:
+            worker.terminate()
+            worker.wait(30)
+    return {
+        "pipeline_mentions_per_s": _rate(pipeline_n, bulk_seconds),
+        "e2e_latency_ms_p50": round(statistics.median(latencies), 1),
+        "e2e_latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "worker_peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
+        "steady_rate_per_s": steady_rate,
+        "steady_mentions": len(latencies),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
+    parser.add_argument("--pipeline-n", type=int, default=2000)
+    parser.add_argument("--steady-rate", type=float, default=20.0)
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    texts = real_texts(max(args.pipeline_n, 1024, int(args.steady_rate * args.steady_seconds)))
+    model = bench_model(settings, texts)
+    work = PROJECT_ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    work.mkdir(parents=True, exist_ok=True)
+    pipeline = bench_pipeline(texts, work, args.pipeline_n, args.steady_rate, args.steady_seconds)
+    results: dict[str, object] = {
+        "model_texts_per_s_batch1": model["batch1"],
+        "model_texts_per_s_batch32": model["batch32"],
+        **pipeline,
+        "pipeline_to_model_ratio": round(
+            float(pipeline["pipeline_mentions_per_s"]) / float(model["batch32"]), 3
+        ),
+        "meta": {
+            "model_version": model["model_version"],
+            "pipeline_mentions": args.pipeline_n,
+            "torch_threads": settings.torch_threads,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(f"{'metric':<28} value")
+    for key, value in results.items():
+        if key != "meta":
+            print(f"{key:<28} {value}")
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Engines, sessions and schema migration for SQLite (default) and PostgreSQL (by URL)."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# One advisory lock id for "someone is migrating this database" (any stable 63-bit number).
+_MIGRATE_LOCK_ID = zlib.crc32(b"mentiondesk.migrate")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`.
+
+    SQLite: creates the parent folder, turns on WAL (readers never block the writer), foreign keys
+    and a busy timeout so concurrent writers wait instead of failing. PostgreSQL: pool_pre_ping.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs.pop("connect_args", {})}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (the desk reads them after)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config pointing at the packaged migrations; no alembic.ini needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (`alembic upgrade head`).
+
+    Safe when several processes start at once on one database: PostgreSQL serialises on an
+    advisory lock; SQLite runs the whole upgrade inside `BEGIN IMMEDIATE`, so a second process waits
+    on the write lock (busy timeout) and then finds the schema already at head.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATE_LOCK_ID})
+                connection.commit()
+                try:
+                    command.upgrade(config, "head")
+                    connection.commit()
+                finally:
+                    connection.rollback()
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATE_LOCK_ID})
+                    connection.commit()
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                command.upgrade(config, "head")
+                connection.commit()
+            else:
+                command.upgrade(config, "head")
+                connection.commit()
+    finally:
+        engine.dispose()

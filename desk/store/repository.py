@@ -1,0 +1,435 @@
+"""Writes and reads of the desk database that the stream, the collectors and the CLI share.
+
+Transactions: every function here works inside the caller's session and never commits; the caller
+commits (or rolls back). `persist_batch` is the one exception: it opens, commits and retries a
+session of its own and is what the Faust persist agent should call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk.store.models import Author, CollectorCursor, Mention, Thread, UtcDateTime
+from schemas.scored import ScoredMention
+
+log = logging.getLogger(__name__)
+
+_AUTHORS: Table = Author.__table__  # type: ignore[assignment]
+_THREADS: Table = Thread.__table__  # type: ignore[assignment]
+_MENTIONS: Table = Mention.__table__  # type: ignore[assignment]
+_CURSORS: Table = CollectorCursor.__table__  # type: ignore[assignment]
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT (both have ON CONFLICT)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return pg_insert(table)
+    if name == "sqlite":
+        return sqlite_insert(table)
+    raise NotImplementedError(f"unsupported database dialect {name!r}")
+
+
+def _utc(value: datetime | None) -> ColumnElement[datetime]:
+    return literal(value, UtcDateTime())
+
+
+def _greatest(column: ColumnElement[Any], value: Any) -> ColumnElement[Any]:
+    """max(column, value) treating NULL as absent, the same on SQLite and PostgreSQL."""
+    if value is None:
+        return column
+    bound = _utc(value) if isinstance(value, datetime) else literal(value)
+    return case((or_(column.is_(None), column < bound), bound), else_=column)
+
+
+# ---------------------------------------------------------------- saving scored mentions
+
+
+@dataclass
+class _ThreadDelta:
+    """What the newly inserted mentions of one batch add to one thread."""
+
+    count: int = 0
+    first: ScoredMention | None = None
+    last_at: datetime | None = None
+    last_customer: ScoredMention | None = None
+    last_brand_at: datetime | None = None
+    max_customer_negativity: float | None = None
+
+    def add(self, m: ScoredMention) -> None:
+        self.count += 1
+        if self.first is None or m.created_at < self.first.created_at:
+            self.first = m
+        if self.last_at is None or m.created_at > self.last_at:
+            self.last_at = m.created_at
+        if m.author.is_brand:
+            if self.last_brand_at is None or m.created_at > self.last_brand_at:
+                self.last_brand_at = m.created_at
+            return
+        if self.last_customer is None or m.created_at >= self.last_customer.created_at:
+            self.last_customer = m
+        if self.max_customer_negativity is None or m.negativity > self.max_customer_negativity:
+            self.max_customer_negativity = m.negativity
+
+
+def save_scored_mentions(session: Session, mentions: Sequence[ScoredMention]) -> int:
+    """Store a batch of scored mentions; return how many mention rows were new.
+
+    Idempotent on (source, external_id): replaying a batch inserts nothing and changes no thread.
+    Safe with concurrent writers: every insert is INSERT ... ON CONFLICT, thread counters are
+    updated from the rows this call really inserted, with relative `SET x = x + n` updates, and
+    locks are taken in one global order (authors, threads, mentions, thread updates, each sorted)
+    so two workers cannot deadlock. A reply that comes before its post creates the thread; the
+    post becomes the root when it arrives (the root is the earliest mention).
+
+    Does not commit: the caller does. On SQLite, call it first in its transaction (its first
+    statement is a write, so it waits for the write lock instead of failing on a stale snapshot).
+    """
+    unique: dict[tuple[str, str], ScoredMention] = {}
+    for mention in mentions:
+        unique.setdefault((mention.source, mention.external_id), mention)
+    if not unique:
+        return 0
+    batch = [unique[key] for key in sorted(unique)]
+    now = datetime.now(UTC)
+
+    author_ids = _upsert_authors(session, batch, now)
+    thread_ids = _ensure_threads(session, batch, now)
+
+    rows = [
+        _mention_row(m, thread_ids[(m.source, m.thread_key)], author_ids[(m.source, m.author.id)], now)
+        for m in batch
+    ]
+    stmt = _insert(session, _MENTIONS)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(
+        _MENTIONS.c.source, _MENTIONS.c.external_id
+    )
+    inserted = {(row.source, row.external_id) for row in session.execute(stmt, rows)}
+    if not inserted:
+        return 0
+
+    deltas: dict[int, _ThreadDelta] = {}
+    for key in sorted(inserted):
+        mention = unique[key]
+        deltas.setdefault(thread_ids[(mention.source, mention.thread_key)], _ThreadDelta()).add(mention)
+    for thread_id in sorted(deltas):
+        _apply_delta(session, thread_id, deltas[thread_id], now)
+    return len(inserted)
+
+
+def _upsert_authors(
+    session: Session, batch: Sequence[ScoredMention], now: datetime
+) -> dict[tuple[str, str], int]:
+    latest: dict[tuple[str, str], ScoredMention] = {}
+    for m in batch:
+        key = (m.source, m.author.id)
+        if key not in latest or m.collected_at >= latest[key].collected_at:
+            latest[key] = m
+    rows = [
+        {
+            "source": source,
+            "author_id": author_id,
+            "name": m.author.name,
+            "handle": m.author.handle,
+            "url": m.author.url,
+            "followers": m.author.followers,
+            "is_brand": m.author.is_brand,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for (source, author_id), m in sorted(latest.items())
+    ]
+    stmt = _insert(session, _AUTHORS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "author_id"],
+        set_={
+            "name": func.coalesce(stmt.excluded.name, _AUTHORS.c.name),
+            "handle": func.coalesce(stmt.excluded.handle, _AUTHORS.c.handle),
+            "url": func.coalesce(stmt.excluded.url, _AUTHORS.c.url),
+            "followers": func.coalesce(stmt.excluded.followers, _AUTHORS.c.followers),
+            "is_brand": stmt.excluded.is_brand,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(_AUTHORS.c.id, _AUTHORS.c.source, _AUTHORS.c.author_id)
+    return {(row.source, row.author_id): row.id for row in session.execute(stmt, rows)}
+
+
+def _ensure_threads(
+    session: Session, batch: Sequence[ScoredMention], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Create missing thread rows (empty: counters come from `_apply_delta`) and return all ids."""
+    brands: dict[tuple[str, str], str | None] = {}
+    for m in batch:
+        key = (m.source, m.thread_key)
+        if brands.get(key) is None:
+            brands[key] = m.brand
+    rows = [
+        {
+            "source": source,
+            "thread_key": thread_key,
+            "brand": brand,
+            "status": "new",
+            "message_count": 0,
+            "max_negativity": 0.0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for (source, thread_key), brand in sorted(brands.items())
+    ]
+    stmt = _insert(session, _THREADS).on_conflict_do_nothing(index_elements=["source", "thread_key"])
+    session.execute(stmt, rows)
+
+    by_source: dict[str, list[str]] = {}
+    for source, thread_key in brands:
+        by_source.setdefault(source, []).append(thread_key)
+    ids: dict[tuple[str, str], int] = {}
+    for source, keys in by_source.items():
+        found = session.execute(
+            select(_THREADS.c.id, _THREADS.c.thread_key).where(
+                _THREADS.c.source == source, _THREADS.c.thread_key.in_(keys)
+            )
+        )
+        ids.update({(source, row.thread_key): row.id for row in found})
+    return ids
+
+
+def _mention_row(m: ScoredMention, thread_id: int, author_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "source": m.source,
+        "external_id": m.external_id,
+        "thread_id": thread_id,
+        "thread_key": m.thread_key,
+        "parent_external_id": m.parent_external_id,
+        "author_id": author_id,
+        "is_brand": m.author.is_brand,
+        "url": m.url,
+        "text": m.text,
+        "lang": m.lang,
+        "created_at": m.created_at,
+        "collected_at": m.collected_at,
+        "scored_at": m.scored_at,
+        "stored_at": now,
+        "brand": m.brand,
+        "rating": m.rating,
+        "likes": m.metrics.likes,
+        "reposts": m.metrics.reposts,
+        "replies": m.metrics.replies,
+        "views": m.metrics.views,
+        "label": m.label,
+        "negativity": m.negativity,
+        "prob_negative": m.probs.negative,
+        "prob_neutral": m.probs.neutral,
+        "prob_positive": m.probs.positive,
+        "model_version": m.model_version,
+        "topics": list(m.topics),
+        "duplicate_of": m.duplicate_of,
+    }
+
+
+def _apply_delta(session: Session, thread_id: int, delta: _ThreadDelta, now: datetime) -> None:
+    """One relative UPDATE of a thread: correct whatever other writers did to it meanwhile.
+
+    The SET expressions read the row as it is when the lock is granted (PostgreSQL re-evaluates
+    them on the newest version; SQLite has one writer at a time), never a stale copy.
+    """
+    t = _THREADS.c
+    assert delta.first is not None and delta.last_at is not None
+    first = delta.first
+    becomes_root = or_(t.first_message_at.is_(None), t.first_message_at > _utc(first.created_at))
+    values: dict[str, Any] = {
+        "message_count": t.message_count + delta.count,
+        "first_message_at": case((becomes_root, _utc(first.created_at)), else_=t.first_message_at),
+        "root_external_id": case((becomes_root, literal(first.external_id)), else_=t.root_external_id),
+        "lang": case((becomes_root, literal(first.lang)), else_=t.lang),
+        "brand": func.coalesce(t.brand, literal(first.brand)),
+        "last_message_at": _greatest(t.last_message_at, delta.last_at),
+        "updated_at": _utc(now),
+    }
+    status: ColumnElement[Any] = t.status
+    customer = delta.last_customer
+    if customer is not None:
+        at = _utc(customer.created_at)
+        values["last_customer_message_at"] = _greatest(t.last_customer_message_at, customer.created_at)
+        values["max_negativity"] = _greatest(t.max_negativity, delta.max_customer_negativity)
+        values["last_negativity"] = case(
+            (
+                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
+                literal(customer.negativity),
+            ),
+            else_=t.last_negativity,
+        )
+        brand_after = delta.last_brand_at is not None and delta.last_brand_at >= customer.created_at
+        if not brand_after:
+            # A new customer message after the brand's last answer reopens the case.
+            reopens = and_(
+                t.status.in_(("waiting", "resolved", "closed")),
+                or_(t.last_brand_message_at.is_(None), t.last_brand_message_at < at),
+                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
+            )
+            status = case((reopens, literal("open")), else_=status)
+    if delta.last_brand_at is not None:
+        at = _utc(delta.last_brand_at)
+        values["last_brand_message_at"] = _greatest(t.last_brand_message_at, delta.last_brand_at)
+        customer_after = customer is not None and customer.created_at > delta.last_brand_at
+        if not customer_after:
+            # The brand's own account answered (in or outside the desk): the customer has the word.
+            answered = and_(
+                t.status.in_(("new", "open")),
+                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
+                or_(t.last_brand_message_at.is_(None), t.last_brand_message_at <= at),
+            )
+            status = case((answered, literal("waiting")), else_=status)
+    values["status"] = status
+    session.execute(update(_THREADS).where(t.id == thread_id).values(**values))
+
+
+_RETRYABLE_PGCODES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+
+
+def persist_batch(
+    session_factory: sessionmaker[Session], mentions: Sequence[ScoredMention], *, attempts: int = 5
+) -> int:
+    """`save_scored_mentions` in a transaction of its own, committed, retried on lock conflicts.
+
+    Returns the number of new mention rows. Retrying is safe because the save is idempotent.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_factory() as session, session.begin():
+                return save_scored_mentions(session, mentions)
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlstate", None)
+            locked = "database is locked" in str(exc.orig)
+            if attempt == attempts or not (code in _RETRYABLE_PGCODES or locked):
+                raise
+            log.warning("persist attempt %d failed (%s), retrying", attempt, code or "locked")
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- export
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def iter_mention_rows(session: Session, *, batch_size: int = 1000) -> Iterator[dict[str, object]]:
+    """Every mention as a flat dict for `mentiondesk export`, oldest first, streamed."""
+    m, a = Mention, Author
+    stmt = (
+        select(
+            m.source,
+            m.external_id,
+            m.thread_key,
+            m.parent_external_id,
+            m.created_at,
+            m.collected_at,
+            m.scored_at,
+            m.text,
+            m.lang,
+            m.brand,
+            m.rating,
+            m.label,
+            m.negativity,
+            m.prob_negative,
+            m.prob_neutral,
+            m.prob_positive,
+            m.model_version,
+            m.topics,
+            m.duplicate_of,
+            m.url,
+            m.is_brand,
+            m.likes,
+            m.reposts,
+            m.replies,
+            m.views,
+            a.author_id.label("author_id"),
+            a.name.label("author_name"),
+            a.handle.label("author_handle"),
+            a.followers.label("author_followers"),
+        )
+        .join(a, a.id == m.author_id)
+        .order_by(m.created_at, m.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for row in session.execute(stmt):
+        out = dict(row._mapping)
+        for name in ("created_at", "collected_at", "scored_at"):
+            out[name] = _iso(out[name])
+        out["topics"] = list(out["topics"] or [])
+        yield out
+
+
+def iter_thread_rows(session: Session, *, batch_size: int = 1000) -> Iterator[dict[str, object]]:
+    """Every thread as a flat dict for `mentiondesk export`, oldest first, streamed."""
+    t, root = Thread, Mention
+    stmt = (
+        select(
+            t.thread_key,
+            t.source,
+            t.brand,
+            t.status,
+            t.assigned_to,
+            t.message_count,
+            t.first_message_at,
+            t.last_message_at,
+            t.last_customer_message_at,
+            t.last_brand_message_at,
+            t.max_negativity,
+            t.last_negativity,
+            t.lang,
+            t.root_external_id,
+            root.text.label("root_text"),
+        )
+        .outerjoin(root, and_(root.source == t.source, root.external_id == t.root_external_id))
+        .order_by(t.first_message_at, t.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for row in session.execute(stmt):
+        out = dict(row._mapping)
+        for name in (
+            "first_message_at",
+            "last_message_at",
+            "last_customer_message_at",
+            "last_brand_message_at",
+        ):
+            out[name] = _iso(out[name])
+        yield out
+
+
+def count_mentions(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(_MENTIONS)) or 0)
+
+
+# ---------------------------------------------------------------- collector cursors
+
+
+def get_cursor(session: Session, collector: str, key: str) -> str | None:
+    """The saved position of `collector` for `key` (e.g. a group id), or None if it never ran."""
+    return session.scalar(
+        select(_CURSORS.c.value).where(_CURSORS.c.collector == collector, _CURSORS.c.key == key)
+    )
+
+
+def set_cursor(session: Session, collector: str, key: str, value: str) -> None:
+    """Save a collector's position (upsert). Does not commit."""
+    stmt = _insert(session, _CURSORS).values(
+        collector=collector, key=key, value=value, updated_at=datetime.now(UTC)
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["collector", "key"],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
+    session.execute(stmt)
