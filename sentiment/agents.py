@@ -62,6 +62,14 @@ class _Resources:
 _resources = _Resources()
 
 
+def preload_model() -> NegativityModel:
+    """Load the model before the worker joins its group, so a broken model fails the start loudly
+    instead of crash-looping the agent."""
+    _resources.model = load_model(settings)
+    log.info("model loaded: %s", _resources.model.version)
+    return _resources.model
+
+
 def _raw(event: EventT[Any]) -> RawMessage:
     message = event.message
     value = message.value

@@ -28,8 +28,9 @@ def worker_env(bootstrap: str, database_url: str, **extra: str) -> dict[str, str
         MD_BATCH_WINDOW_S="0.2",
         PYTHONUNBUFFERED="1",
     )
-    if "MD_MODEL_CACHE_DIR" in os.environ:
-        env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
+    for passed_on in ("MD_MODEL_CACHE_DIR", "MD_MODEL"):
+        if passed_on in os.environ:
+            env[passed_on] = os.environ[passed_on]
     env.update(extra)
     return env
 
