@@ -18,6 +18,7 @@ st.title("mentiondesk")
 navigation = st.navigation(
     [
         st.Page(_PAGES / "queue.py", title="Queue", icon=":material/inbox:", default=True),
+        st.Page(_PAGES / "collectors.py", title="Collectors", icon=":material/sensors:"),
     ]
 )
 navigation.run()

@@ -20,6 +20,10 @@ app = typer.Typer(help="mentiondesk: social-media monitoring and response desk."
 model_app = typer.Typer(help="Build, train and evaluate the negativity model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
+from ingest.commands import register as _register_ingest_commands  # noqa: E402
+
+_register_ingest_commands(app)  # collect, collectors status, publisher
+
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 
 
@@ -96,8 +100,13 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     run_migrations(settings.database_url)
     from faust.worker import Worker
 
-    import sentiment.agents  # noqa: F401  (registers the agents)
+    from sentiment.agents import preload_model
     from sentiment.app import app as faust_app
+
+    try:
+        preload_model()
+    except (OSError, ValueError) as exc:
+        raise _fail(f"the negativity model could not be loaded: {exc}") from exc
 
     Worker(faust_app, loglevel="debug" if verbose else "info").execute_from_commandline()
 
@@ -205,9 +214,8 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
 ) -> None:
     """Export mentions or threads from the database."""
-    from desk.store.repository import iter_mention_rows, iter_thread_rows
-
     from desk.store.engine import make_engine, make_session_factory, migrate
+    from desk.store.repository import iter_mention_rows, iter_thread_rows
 
     settings = get_settings()
     migrate(settings.database_url)

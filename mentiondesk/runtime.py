@@ -124,7 +124,10 @@ class Supervisor:
             Child("demo", cli_command("replay", str(demo), "--rate", str(self.settings.demo_rate), "--loop"),
                   self.logs / "demo.log", env),
             Child("desk", desk_command(self.settings), self.logs / "desk.log", env),
+            Child("publisher", cli_command("publisher"), self.logs / "publisher.log", env),
         ]  # fmt: skip
+        if _collectors_on(self.settings):
+            children.append(Child("collectors", cli_command("collect"), self.logs / "collect.log", env))
         return children
 
     def run(self) -> int:
@@ -149,7 +152,8 @@ class Supervisor:
             child.start()
             pid = child.process.pid if child.process else "?"
             _status(child.name, "started", f"pid {pid}, log {child.log_path}")
-        _status("collectors", "off", _collectors_state(self.settings))
+        if not _collectors_on(self.settings):
+            _status("collectors", "off", _collectors_state(self.settings))
         url = f"http://{self.settings.desk_host}:{self.settings.desk_port}"
         if wait_http_ok(f"{url}/_stcore/health", timeout=60):
             _status("desk", "ok", url)
@@ -203,5 +207,15 @@ def _db_label(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _collectors_on(settings: Settings) -> bool:
+    from ingest.runner import network_tokens
+
+    return settings.config is not None and bool(network_tokens(settings))
+
+
 def _collectors_state(settings: Settings) -> str:
-    return "no network collectors in this build; the demo stream replays real mentions"
+    from ingest.runner import network_tokens
+
+    if not network_tokens(settings):
+        return "collectors off: no tokens (MD_VK_TOKEN, MD_TWITTER_BEARER_TOKEN); the demo stream runs"
+    return "collectors off: no brands config (MD_CONFIG); the demo stream runs"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desk.store.repository import persist_batch
-
 from desk.store.engine import make_engine, make_session_factory, migrate
+from desk.store.repository import persist_batch
 from schemas import ScoredMention
 
 

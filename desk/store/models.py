@@ -202,3 +202,6 @@ __all__ = [
     "Thread",
     "UtcDateTime",
 ]
+
+# The ingest side's tables (collector health, replies) share this metadata.
+from desk.store import models_ingest as _models_ingest  # noqa: E402, F401

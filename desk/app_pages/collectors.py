@@ -1,0 +1,48 @@
+"""The collectors page: every channel's health, and a red alert for any that fails or stalls."""
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from desk.app_pages._resources import session_factory
+from ingest.health import CollectorStatus, read_status
+from mentiondesk.settings import get_settings
+
+EMPTY_MESSAGE = "No collector has run yet. Start them with `mentiondesk collect` (or `make run` with tokens)."
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
+
+
+def collectors_frame(rows: list[CollectorStatus]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Collector": [r.collector for r in rows],
+            "State": [r.state for r in rows],
+            "Last success": [_when(r.last_success_at) for r in rows],
+            "Mentions / hour": [r.mentions_per_hour for r in rows],
+            "Total": [r.mentions_total for r in rows],
+            "Lag (s)": [round(r.lag_s) if r.lag_s is not None else None for r in rows],
+            "Last error": [f"{_when(r.last_error_at)}: {r.last_error}" if r.last_error else "" for r in rows],
+        }
+    )
+
+
+@st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
+def collectors_view() -> None:
+    settings = get_settings()
+    with session_factory()() as session:
+        rows = read_status(session, datetime.now(UTC), settings.stall_periods)
+    if not rows:
+        st.info(EMPTY_MESSAGE)
+        return
+    for row in rows:
+        if row.alert:
+            st.error(f"{row.collector}: {row.alert}", icon=":material/error:")
+    st.dataframe(collectors_frame(rows), hide_index=True, width="stretch")
+
+
+st.header("Collectors")
+collectors_view()

@@ -1,0 +1,139 @@
+"""CLI commands of the ingest side: `collect`, `collectors status`, `publisher` (registered in
+mentiondesk.cli)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from mentiondesk.settings import Settings, get_settings
+
+collectors_app = typer.Typer(help="Collector health.", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def collect(
+    once: Annotated[bool, typer.Option(help="one complete pass over every feed, then exit")] = False,
+) -> None:
+    """Collect mentions from the configured networks (MD_CONFIG) into Kafka, polling."""
+    from desk.store.engine import make_engine, make_session_factory, migrate
+    from ingest.config import ConfigError, load_config
+    from ingest.producer import BrokerUnavailable, MentionProducer, ensure_topics
+    from ingest.runner import CollectorRunner, build_collectors
+    from mentiondesk.kafka_address import bootstrap_servers
+
+    _logging()
+    settings = get_settings()
+    if settings.config is None:
+        raise _fail("no brands config: set MD_CONFIG (see config/brands.example.toml)")
+    try:
+        config = load_config(settings.config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+    collectors = build_collectors(config, settings)
+    if not collectors:
+        typer.echo("collectors off: no tokens (set MD_VK_TOKEN and/or MD_TWITTER_BEARER_TOKEN)", err=True)
+        return
+    bootstrap = bootstrap_servers(settings)
+    try:
+        ensure_topics(bootstrap, settings.topic_partitions)
+        producer = MentionProducer(bootstrap, client_id="mentiondesk-collect")
+    except BrokerUnavailable as exc:
+        raise _fail(str(exc)) from exc
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    runner = CollectorRunner(
+        collectors, producer, make_session_factory(engine), poll_interval_s=settings.poll_interval_s
+    )
+    typer.echo(
+        f"collecting: {', '.join(c.name for c in collectors)} every {settings.poll_interval_s:g}s", err=True
+    )
+    try:
+        runner.run(_stop_on_signals(), once=once)
+    finally:
+        producer.close()
+        engine.dispose()
+
+
+def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
+    from desk.store.engine import make_engine, make_session_factory, migrate
+    from ingest.health import read_status
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = read_status(session, now or datetime.now(UTC), settings.stall_periods)
+    finally:
+        engine.dispose()
+    lines = [f"{'collector':<24} {'state':<13} {'last success':<26} {'per hour':>8} {'total':>8} {'lag':>8}"]
+    for row in rows:
+        success = row.last_success_at.isoformat(timespec="seconds") if row.last_success_at else "never"
+        lag = f"{row.lag_s:.0f}s" if row.lag_s is not None else "-"
+        lines.append(
+            f"{row.collector:<24} {row.state:<13} {success:<26} {row.mentions_per_hour:>8} "
+            f"{row.mentions_total:>8} {lag:>8}"
+        )
+        if row.last_error:
+            when = row.last_error_at.isoformat(timespec="seconds") if row.last_error_at else ""
+            lines.append(f"    last error {when}: {row.last_error}")
+        if row.alert:
+            lines.append(f"    ALERT: {row.alert}")
+    if not rows:
+        lines.append("(no collector has run yet)")
+    return lines
+
+
+@collectors_app.command("status")
+def collectors_status() -> None:
+    """Last success, last error, mentions per hour, lag and alerts of every collector."""
+    lines = status_lines(get_settings())
+    for line in lines:
+        typer.echo(line)
+    if any("ALERT:" in line for line in lines):
+        raise typer.Exit(2)
+
+
+def publisher() -> None:
+    """Post desk replies back to the networks (replies.outbound.v1 -> replies.result.v1)."""
+    from ingest.producer import BrokerUnavailable, ensure_topics
+    from ingest.publisher import run_publisher
+    from mentiondesk.kafka_address import bootstrap_servers
+
+    _logging()
+    settings = get_settings()
+    bootstrap = bootstrap_servers(settings)
+    try:
+        ensure_topics(bootstrap, settings.topic_partitions)
+    except BrokerUnavailable as exc:
+        raise _fail(str(exc)) from exc
+    run_publisher(settings, bootstrap, _stop_on_signals())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(collect)
+    app.command()(publisher)
+    app.add_typer(collectors_app, name="collectors")

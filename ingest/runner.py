@@ -1,0 +1,248 @@
+"""The poll loop of every configured collector (`mentiondesk collect`).
+
+For each collector, in a thread of its own: read its cursors from the database, take its pages,
+send each page's new mentions to Kafka, wait for the broker's acknowledgement, then save the
+page's cursors (and the health counters) in one transaction. So a crash re-reads at most one page
+and never skips one; mentions already delivered by this process are not sent again, and the rest
+of the duplicates are dropped downstream by (source, external_id).
+
+Errors: a rate limit waits until the network's reset and resumes from the cursors; rejected
+credentials or a captcha stop that collector with an alert; network trouble retries with
+exponential backoff; a broken page is logged with its source and the poll goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk.store.repository_ingest import load_cursors, save_cursors
+from ingest.base import Collector
+from ingest.config import BrandsConfig
+from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
+from ingest.health import HealthBook
+from mentiondesk.settings import Settings
+from schemas import Mention
+from schemas.base import utc_now
+
+log = logging.getLogger(__name__)
+
+CollectorFactory = Callable[[BrandsConfig, Settings], list[Collector]]
+
+#: Modules that register more collector factories when imported (the review-site adapters:
+#: `ingest/reviews/__init__.py` calls `register_collector_factory("reviews", build)`).
+PLUGIN_MODULES = ("ingest.reviews",)
+_FACTORIES: dict[str, CollectorFactory] = {}
+
+
+def register_collector_factory(name: str, factory: CollectorFactory) -> None:
+    """Add (or replace) a factory; `build_collectors` calls every registered one."""
+    _FACTORIES[name] = factory
+
+
+def _vk(config: BrandsConfig, settings: Settings) -> list[Collector]:
+    brands = [b for b in config.brands if b.queries or b.vk.communities]
+    if not brands or settings.vk_token is None or not settings.vk_token.get_secret_value():
+        return []
+    from ingest.vk import VkCollector, make_vk_client
+
+    client = make_vk_client(
+        settings.vk_token.get_secret_value(),
+        settings.vk_api_url,
+        settings.vk_api_version,
+        settings.vk_rps_delay,
+    )
+    return [VkCollector(brands, config.collect, client, overlap_s=settings.overlap_s)]
+
+
+def _twitter(config: BrandsConfig, settings: Settings) -> list[Collector]:
+    brands = [b for b in config.brands if b.queries or b.twitter.handles]
+    token = settings.twitter_bearer_token
+    if not brands or token is None or not token.get_secret_value():
+        return []
+    from ingest.twitter import TwitterCollector, make_twitter_client
+
+    client = make_twitter_client(token.get_secret_value(), settings.twitter_api_url)
+    return [TwitterCollector(brands, config.collect, client, overlap_s=settings.overlap_s)]
+
+
+register_collector_factory("vk", _vk)
+register_collector_factory("twitter", _twitter)
+
+
+def build_collectors(
+    config: BrandsConfig, settings: Settings, extra: Iterable[CollectorFactory] = ()
+) -> list[Collector]:
+    """Every collector the config and the credentials allow (VK, X, then registered plugins)."""
+    for module in PLUGIN_MODULES:
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+    collectors: list[Collector] = []
+    for factory in [*_FACTORIES.values(), *extra]:
+        collectors.extend(factory(config, settings))
+    return collectors
+
+
+def network_tokens(settings: Settings) -> list[str]:
+    """Which network read tokens are set (names only, never values)."""
+    names = []
+    if settings.vk_token is not None and settings.vk_token.get_secret_value():
+        names.append("MD_VK_TOKEN")
+    if settings.twitter_bearer_token is not None and settings.twitter_bearer_token.get_secret_value():
+        names.append("MD_TWITTER_BEARER_TOKEN")
+    return names
+
+
+class MentionSink(Protocol):
+    def send(self, mention: Mention) -> None: ...
+    def flush(self, timeout: float = 30.0) -> None: ...
+
+
+class _Seen:
+    """(source, external_id) of mentions this process already delivered (bounded, oldest out)."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self.size = size
+        self._keys: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def new(self, mentions: Sequence[Mention]) -> list[Mention]:
+        with self._lock:
+            out, batch = [], set()
+            for m in mentions:
+                key = (m.source, m.external_id)
+                if key not in self._keys and key not in batch:
+                    batch.add(key)
+                    out.append(m)
+            return out
+
+    def add(self, mentions: Sequence[Mention]) -> None:
+        with self._lock:
+            for m in mentions:
+                self._keys[(m.source, m.external_id)] = None
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    delivered: int
+    wait_s: float  # seconds before the next poll
+    stop: bool = False
+    error: str | None = None
+    retry: bool = False  # the pass did not complete (rate limit, network): poll again after wait_s
+
+
+class CollectorRunner:
+    def __init__(
+        self,
+        collectors: Sequence[Collector],
+        sink: MentionSink,
+        sessions: sessionmaker[Session],
+        *,
+        poll_interval_s: float,
+        backoff_max_s: float = 300.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.collectors = list(collectors)
+        self.sink = sink
+        self.sessions = sessions
+        self.poll_interval_s = poll_interval_s
+        self.backoff_max_s = backoff_max_s
+        self.clock = clock
+        self.health = HealthBook(sessions, poll_interval_s)
+        self.seen = _Seen()
+        self._sink_lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+
+    def poll(self, collector: Collector) -> PollOutcome:
+        """One pass over the collector's feeds, with every error turned into what to do next."""
+        name = collector.name
+        delivered = 0
+        try:
+            with self.sessions() as session:
+                cursors = load_cursors(session, name)
+            for page in collector.fetch(cursors):
+                delivered += self._deliver(name, page.mentions, [(c.key, c.value) for c in page.cursors])
+        except RateLimited as exc:
+            now = self.clock()
+            self.health.failed(
+                name,
+                exc.message,
+                now,
+                state="rate_limited",
+                retry_at=now + timedelta(seconds=exc.retry_after),
+            )
+            log.warning("%s: rate limited, resuming in %.1fs: %s", name, exc.retry_after, exc.message)
+            return PollOutcome(delivered, exc.retry_after, error=exc.message, retry=True)
+        except (AuthFailed, CaptchaRequired) as exc:
+            alert = f"collector stopped: {exc.message}"
+            self.health.failed(name, exc.message, self.clock(), alert=alert)
+            return PollOutcome(delivered, 0.0, stop=True, error=exc.message)
+        except BrokenPayload as exc:
+            log.warning("%s: skipped a broken page: %s", name, exc.message)
+            self.health.noted(name, exc.message, self.clock())
+            return PollOutcome(delivered, self.poll_interval_s, error=exc.message)
+        except Exception as exc:  # TransientError, broker or database trouble: back off and retry
+            message = exc.message if isinstance(exc, CollectorError) else f"{type(exc).__name__}: {exc}"
+            failures = self._failures.get(name, 0) + 1
+            self._failures[name] = failures
+            wait = min(self.backoff_max_s, self.poll_interval_s * 0.1 * 2 ** (failures - 1))
+            log.warning("%s: poll failed (%d in a row), retrying in %.1fs: %s", name, failures, wait, message)
+            self.health.failed(name, message, self.clock(), retry_at=self.clock() + timedelta(seconds=wait))
+            return PollOutcome(delivered, wait, error=message, retry=True)
+        self._failures.pop(name, None)
+        self.health.succeeded(name, self.clock())
+        return PollOutcome(delivered, self.poll_interval_s)
+
+    def _deliver(self, name: str, mentions: Sequence[Mention], cursors: Sequence[tuple[str, str]]) -> int:
+        new = self.seen.new(mentions)
+        if new:
+            with self._sink_lock:
+                for mention in new:
+                    self.sink.send(mention)
+                self.sink.flush()
+        self.seen.add(new)
+        with self.sessions() as session:
+            save_cursors(session, name, cursors)
+            self.health.delivered_in(session, name, new, self.clock())
+            session.commit()
+        return len(new)
+
+    def run_collector(self, collector: Collector, stop: threading.Event, *, once: bool = False) -> None:
+        """Poll until `stop` is set (or one complete pass with `once`; rate limits still resume)."""
+        self.health.started(collector.name, self.clock())
+        while not stop.is_set():
+            outcome = self.poll(collector)
+            if outcome.stop:
+                log.error("%s stopped: %s", collector.name, outcome.error)
+                return
+            if once and not outcome.retry:
+                return
+            stop.wait(outcome.wait_s)
+
+    def run(self, stop: threading.Event, *, once: bool = False) -> None:
+        threads = [
+            threading.Thread(
+                target=self.run_collector,
+                args=(c, stop),
+                kwargs={"once": once},
+                name=f"collect-{c.name}",
+                daemon=True,
+            )
+            for c in self.collectors
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)

@@ -1,0 +1,332 @@
+"""The negativity model: text in, calibrated P(negative) and a three-way label out.
+
+Two back ends behind one protocol:
+- built-in: the multilingual-e5-small encoder (built offline by `encoder_build`), mean-pooled
+  `query: ` embeddings, and a small committed head (`weights/head.safetensors`) with a fitted
+  temperature;
+- `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
+  negative / neutral / positive by name.
+
+No Faust, Streamlit or database here: the worker calls `score` from one executor thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from schemas.scored import SentimentLabel
+
+if TYPE_CHECKING:
+    import torch
+
+    from mentiondesk.settings import Settings
+
+LABELS: tuple[SentimentLabel, SentimentLabel, SentimentLabel] = ("negative", "neutral", "positive")
+QUERY_PREFIX = "query: "
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+HEAD_FILE = WEIGHTS_DIR / "head.safetensors"
+
+F32Array = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One text's result."""
+
+    label: SentimentLabel  # "negative" | "neutral" | "positive"
+    negativity: float  # calibrated P(negative), 0..1
+    probs: dict[str, float]  # keys negative, neutral, positive; sum 1
+
+
+class NegativityModel(Protocol):
+    version: str  # stored with every score
+
+    def score(self, texts: Sequence[str]) -> list[Score]: ...
+
+
+class LabelMappingError(ValueError):
+    """A classifier's labels cannot be read as negative / neutral / positive."""
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def scores_from_probs(probs: npt.NDArray[np.floating[Any]]) -> list[Score]:
+    """Rows of (negative, neutral, positive) probabilities -> Scores (rows renormalised to 1)."""
+    out: list[Score] = []
+    for raw in np.asarray(probs, dtype=np.float64):
+        clipped = np.clip(raw, 0.0, None)
+        total = float(clipped.sum())
+        row = clipped / total if total > 0 else np.full(3, 1 / 3)
+        values: dict[str, float] = {name: float(p) for name, p in zip(LABELS, row, strict=True)}
+        out.append(Score(label=LABELS[int(np.argmax(row))], negativity=values["negative"], probs=values))
+    return out
+
+
+def softmax(logits: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return cast("npt.NDArray[np.float64]", e / e.sum(axis=-1, keepdims=True))
+
+
+# --------------------------------------------------------------------------- batching
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+    """Indices grouped into batches of similar length (far less padding than input order)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+# --------------------------------------------------------------------------- encoder
+
+
+class E5Encoder:
+    """multilingual-e5-small: `query: ` + text -> L2-normalised mean-pooled embedding."""
+
+    def __init__(self, folder: Path, max_length: int, batch_size: int, threads: int) -> None:
+        import torch
+        from transformers import AutoTokenizer, BertModel
+
+        torch.set_num_threads(threads)
+        self.folder = folder
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        model = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+        self.model = model.eval()  # type: ignore[no-untyped-call]
+        self.pad_id = int(self.tokenizer.pad_token_id)
+        self._lock = threading.Lock()
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        enc = self.tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=self.max_length)
+        return [list(ids) for ids in enc["input_ids"]]
+
+    def embed(self, texts: Sequence[str], progress: Callable[[int], object] | None = None) -> F32Array:
+        """(len(texts), 384) float32 embeddings; `progress(n)` is called after each batch."""
+        import torch
+
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        if not texts:
+            return out
+        seqs = self.tokenize(texts)
+        with self._lock, torch.inference_mode():
+            for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
+                ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+                out[batch] = pooled.float().numpy()
+                if progress is not None:
+                    progress(len(batch))
+        return out
+
+
+# --------------------------------------------------------------------------- head
+
+
+@dataclass(frozen=True)
+class Head:
+    """A small MLP (no hidden layer = logistic regression) over embeddings; ReLU between layers.
+
+    Logits are divided by `temperature` (fitted on held-out data) before the softmax.
+    """
+
+    weights: tuple[F32Array, ...]  # each (out, in)
+    biases: tuple[F32Array, ...]
+    temperature: float = 1.0
+    meta: dict[str, str] | None = None
+
+    def logits(self, x: F32Array) -> npt.NDArray[np.float64]:
+        h = np.asarray(x, dtype=np.float64)
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = h @ w.T.astype(np.float64) + b
+            if i < len(self.weights) - 1:
+                h = np.maximum(h, 0.0)
+        return h
+
+    def probs(self, x: F32Array) -> npt.NDArray[np.float64]:
+        return softmax(self.logits(x) / self.temperature)
+
+    def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
+        from safetensors.numpy import save_file
+
+        tensors: dict[str, npt.NDArray[Any]] = {}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            tensors[f"layer{i}.weight"] = np.ascontiguousarray(w, dtype=np.float32)
+            tensors[f"layer{i}.bias"] = np.ascontiguousarray(b, dtype=np.float32)
+        metadata = {**(self.meta or {}), **(meta or {})}
+        metadata.update(
+            labels=",".join(LABELS), temperature=repr(float(self.temperature)), layers=str(len(self.weights))
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(path), metadata=metadata)
+
+    @classmethod
+    def load(cls, path: Path) -> Head:
+        from safetensors import safe_open
+        from safetensors.numpy import load_file
+
+        tensors = load_file(str(path))
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+        if meta.get("labels", ",".join(LABELS)) != ",".join(LABELS):
+            raise ValueError(f"{path}: head labels {meta.get('labels')!r}, expected {','.join(LABELS)}")
+        n = int(meta.get("layers", "1"))
+        return cls(
+            weights=tuple(tensors[f"layer{i}.weight"] for i in range(n)),
+            biases=tuple(tensors[f"layer{i}.bias"] for i in range(n)),
+            temperature=float(meta.get("temperature", "1.0")),
+            meta=meta,
+        )
+
+
+def file_hash(path: Path, n: int = 10) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:n]
+
+
+class E5HeadModel:
+    """The built-in model: frozen e5-small encoder + committed head."""
+
+    def __init__(self, encoder: E5Encoder, head: Head, head_path: Path) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.version = f"e5-small-head-{file_hash(head_path)}"
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        if not texts:
+            return []
+        return scores_from_probs(self.head.probs(self.encoder.embed(list(texts))))
+
+
+# --------------------------------------------------------------------------- other HF models
+
+_STARS = re.compile(r"^\s*([1-5])(\s*stars?)?\s*$", re.IGNORECASE)
+_LABEL_N = re.compile(r"^label_([0-9]+)$", re.IGNORECASE)
+_NAMED = {"negative": 0, "neg": 0, "neutral": 1, "neu": 1, "positive": 2, "pos": 2}
+
+
+def label_matrix(id2label: dict[int, str]) -> npt.NDArray[np.float64]:
+    """(n_labels, 3) 0/1 matrix summing a classifier's probabilities into negative/neutral/positive.
+
+    Understood: negative/neutral/positive in any case (also neg/neu/pos), LABEL_0..2 of a 3-label
+    model as negative/neutral/positive, and 1-5 star labels (1-2 negative, 3 neutral, 4-5 positive).
+    """
+    n = len(id2label)
+    names = {int(i): str(name).strip() for i, name in id2label.items()}
+    shown = [names[i] for i in sorted(names)]
+    if sorted(names) != list(range(n)):
+        raise LabelMappingError(f"label ids are not 0..{n - 1}: {sorted(names)}")
+    matrix = np.zeros((n, 3), dtype=np.float64)
+    stars = False
+    for i, name in names.items():
+        low = name.lower()
+        star = _STARS.match(low)
+        generic = _LABEL_N.match(low)
+        if low in _NAMED:
+            matrix[i, _NAMED[low]] = 1
+        elif star:
+            stars = True
+            count = int(star.group(1))
+            matrix[i, 0 if count <= 2 else 1 if count == 3 else 2] = 1
+        elif generic and n == 3 and int(generic.group(1)) < 3:
+            matrix[i, int(generic.group(1))] = 1
+        else:
+            raise LabelMappingError(
+                f"cannot map label {name!r} of {shown} to negative/neutral/positive; expected "
+                "negative/neutral/positive (any case), LABEL_0..LABEL_2 of a 3-label model, or 1-5 stars"
+            )
+    if not matrix[:, 0].any():
+        raise LabelMappingError(f"no negative class among labels {shown}: negativity is undefined")
+    if not stars and (matrix.sum(axis=0) > 1).any():
+        raise LabelMappingError(f"labels {shown} name one sentiment twice")
+    return matrix
+
+
+class HFClassifierModel:
+    """Any Hugging Face sequence-classification model, its labels mapped by name."""
+
+    def __init__(self, name: str, max_length: int, batch_size: int, threads: int) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        torch.set_num_threads(threads)
+        self.tokenizer = AutoTokenizer.from_pretrained(name)
+        self.model = AutoModelForSequenceClassification.from_pretrained(name).eval()
+        config = self.model.config
+        self.matrix = label_matrix({int(k): v for k, v in config.id2label.items()})
+        limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
+        self.max_length = min(max_length, int(limit)) if int(limit) > 0 else max_length
+        self.batch_size = batch_size
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = int(pad) if pad is not None else 0
+        digest = hashlib.sha256(
+            json.dumps(config.to_dict(), sort_keys=True, default=str).encode()
+        ).hexdigest()
+        self.version = f"hf-{Path(name).name or name}-{digest[:10]}"
+        self._lock = threading.Lock()
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        import torch
+
+        if not texts:
+            return []
+        seqs = [
+            list(s)
+            for s in self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        ]
+        probs = np.zeros((len(seqs), 3), dtype=np.float64)
+        with self._lock, torch.inference_mode():
+            for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
+                ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
+                logits = self.model(input_ids=ids, attention_mask=mask).logits.float().numpy()
+                probs[batch] = softmax(logits) @ self.matrix
+        return scores_from_probs(probs)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_builtin(settings: Settings, head_path: Path = HEAD_FILE) -> E5HeadModel:
+    """The built-in model (building the encoder into the cache if needed)."""
+    from sentiment.encoder_build import ensure_encoder
+
+    if not head_path.is_file():
+        raise FileNotFoundError(f"no trained head at {head_path}: run `mentiondesk model train`")
+    folder = ensure_encoder(settings.model_cache_dir)
+    encoder = E5Encoder(folder, settings.max_length, settings.batch_size, settings.torch_threads)
+    return E5HeadModel(encoder, Head.load(head_path), head_path)
+
+
+def load_model(settings: Settings) -> NegativityModel:
+    """The model the settings ask for: built-in unless `settings.model` names another."""
+    if settings.model:
+        return HFClassifierModel(
+            settings.model, settings.max_length, settings.batch_size, settings.torch_threads
+        )
+    return load_builtin(settings)

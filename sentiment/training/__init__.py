@@ -1,0 +1,1 @@
+"""Training and evaluation of the negativity head on the shared labelled data sets."""

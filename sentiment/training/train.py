@@ -1,0 +1,285 @@
+"""Train the built-in head: frozen e5-small embeddings -> logistic regression (or a small MLP).
+
+Recipe (MODEL.md's baseline, made reproducible):
+1. embed every set's training and test parts once (cached under var/ by encoder + set content);
+2. pool the training parts, keep a seeded, stratified dev part (`DEV_FRACTION`) aside;
+3. pick the head (C of the logistic regression; optionally an MLP) by mean macro-F1 on dev;
+4. fit the temperature on dev (the head never trained on it) by minimising the log-loss;
+5. report every set's test part (official test split or fixed hold-out) into metrics.json.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sentiment.encoder_build import encoder_fingerprint, ensure_encoder
+from sentiment.model import LABELS, E5Encoder, F32Array, Head, softmax
+from sentiment.training.datasets import Benchmark, LabelledSet, load_benchmarks, subsample_indices
+from sentiment.training.evaluate import Metrics, compute_metrics
+
+if TYPE_CHECKING:
+    from mentiondesk.settings import Settings
+
+DEV_FRACTION = 0.15
+C_GRID: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+TRAIN_SETS: tuple[str, ...] = ("rusentitweet", "opensentimentcorpus", "tweeteval", "airline")
+HEAD_NAME = "head.safetensors"
+SUBSAMPLE: dict[str, int] = {"airline": 4000}
+"""Training rows kept per set (stratified, fixed seed). The airline set's 11.7k training rows are
+one domain and 63% negative: 4,000 of them teach the complaint style without tilting the head
+toward it. Its test part is always scored in full."""
+
+IntArray = npt.NDArray[np.int64]
+
+
+def default_cache_dir() -> Path:
+    from mentiondesk.settings import DEFAULT_VAR_DIR
+
+    return DEFAULT_VAR_DIR / "cache" / "embeddings"
+
+
+class EmbeddingCache:
+    """Embeddings of whole labelled sets on disk, keyed by encoder, max length and set content."""
+
+    def __init__(self, encoder: E5Encoder, folder: Path) -> None:
+        self.encoder = encoder
+        self.folder = folder
+        self.tag = f"{encoder.folder.name}-L{encoder.max_length}"
+
+    def get(self, ds: LabelledSet) -> F32Array:
+        from tqdm import tqdm
+
+        path = self.folder / f"{self.tag}-{ds.name}-{ds.split}-{ds.fingerprint()}.npy"
+        if path.is_file():
+            cached: F32Array = np.load(path)
+            if cached.shape[0] == len(ds):
+                return cached
+        with tqdm(total=len(ds), desc=f"embed {ds.name}/{ds.split}", unit="text", file=sys.stderr) as bar:
+            vectors = self.encoder.embed(ds.texts, progress=bar.update)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+        return vectors
+
+
+@dataclass(frozen=True)
+class Pool:
+    x: F32Array
+    y: IntArray
+    group: list[str]  # data set of each row
+
+
+def _labels_to_ids(labels: Sequence[str]) -> IntArray:
+    index: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
+    return np.array([index[label] for label in labels], dtype=np.int64)
+
+
+def _dev_mask(pool: Pool, seed: int) -> npt.NDArray[np.bool_]:
+    """Stratified by (data set, label), seeded."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(pool.y), dtype=bool)
+    groups = np.array(pool.group)
+    for g in sorted(set(pool.group)):
+        for label in range(len(LABELS)):
+            idx = np.flatnonzero((groups == g) & (pool.y == label))
+            rng.shuffle(idx)
+            mask[idx[: round(len(idx) * DEV_FRACTION)]] = True
+    return mask
+
+
+def _mean_macro_f1(head: Head, x: F32Array, y: IntArray, groups: Sequence[str]) -> float:
+    pred = head.logits(x).argmax(axis=1)
+    g = np.array(groups)
+    scores = []
+    for name in sorted(set(groups)):
+        sel = g == name
+        m = compute_metrics([LABELS[i] for i in y[sel]], [LABELS[i] for i in pred[sel]])
+        scores.append(float(m["macro_f1"]))
+    return float(np.mean(scores))
+
+
+def fit_logistic(x: F32Array, y: IntArray, c: float, seed: int) -> Head:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    clf.fit(x, y)
+    return Head(weights=(clf.coef_.astype(np.float32),), biases=(clf.intercept_.astype(np.float32),))
+
+
+def fit_mlp(x: F32Array, y: IntArray, hidden: int, alpha: float, seed: int) -> Head:
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(hidden,),
+        alpha=alpha,
+        early_stopping=True,
+        validation_fraction=0.1,
+        max_iter=300,
+        random_state=seed,
+    )
+    clf.fit(x, y)
+    w = tuple(np.ascontiguousarray(c.T, dtype=np.float32) for c in clf.coefs_)
+    b = tuple(np.asarray(i, dtype=np.float32) for i in clf.intercepts_)
+    return Head(weights=w, biases=b)
+
+
+def fit_temperature(logits: npt.NDArray[np.float64], y: IntArray) -> float:
+    """The T > 0 minimising the mean negative log-likelihood of softmax(logits / T).
+
+    Golden-section search on log T in [-3, 3] (the log-likelihood is unimodal in T).
+    """
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+
+    lo, hi = -3.0, 3.0
+    ratio = (np.sqrt(5.0) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = nll(a), nll(b)
+    while hi - lo > 1e-4:
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = nll(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = nll(b)
+    return float(np.exp((lo + hi) / 2))
+
+
+def expected_calibration_error(probs: npt.NDArray[np.float64], y: IntArray, bins: int = 10) -> float:
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in itertools.pairwise(edges):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            ece += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())
+    return float(ece)
+
+
+def _candidates(seed: int, try_mlp: bool) -> list[tuple[str, Any]]:
+    cands: list[tuple[str, Any]] = [(f"logreg C={c:g}", ("logreg", c)) for c in C_GRID]
+    if try_mlp:
+        cands += [(f"mlp h=128 alpha={a:g}", ("mlp", a)) for a in (1e-3, 1e-2)]
+    return cands
+
+
+def train_head(
+    data_dir: Path,
+    settings: Settings,
+    out_dir: Path,
+    seed: int = 0,
+    *,
+    train_sets: Sequence[str] = TRAIN_SETS,
+    try_mlp: bool = True,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Train the head on the shared data, write `head.safetensors` + `metrics.json` into `out_dir`.
+
+    Returns the metrics (also written to metrics.json): per set test figures, the chosen head,
+    dev scores of every candidate, temperature and timings.
+    """
+    started = time.perf_counter()
+    np.random.seed(seed)
+    folder = ensure_encoder(settings.model_cache_dir)
+    encoder = E5Encoder(folder, settings.max_length, settings.batch_size, settings.torch_threads)
+    cache = EmbeddingCache(encoder, cache_dir or default_cache_dir())
+    benches: list[Benchmark] = load_benchmarks(Path(data_dir))
+
+    parts_x: list[F32Array] = []
+    parts_y: list[IntArray] = []
+    groups: list[str] = []
+    tests: dict[str, tuple[F32Array, Sequence[str]]] = {}
+    for bench in benches:
+        tests[bench.name] = (cache.get(bench.test), bench.test.labels)
+        if bench.name in train_sets:
+            rows = subsample_indices(bench.train, SUBSAMPLE.get(bench.name))
+            parts_x.append(cache.get(bench.train)[rows])
+            parts_y.append(_labels_to_ids([bench.train.labels[i] for i in rows]))
+            groups += [bench.name] * len(rows)
+    embed_s = time.perf_counter() - started
+    pool = Pool(np.concatenate(parts_x), np.concatenate(parts_y), groups)
+    dev = _dev_mask(pool, seed)
+    fit_x, fit_y = pool.x[~dev], pool.y[~dev]
+    dev_x, dev_y = pool.x[dev], pool.y[dev]
+    dev_groups = [g for g, d in zip(pool.group, dev, strict=True) if d]
+
+    fit_started = time.perf_counter()
+    dev_scores: dict[str, float] = {}
+    best: tuple[float, str, Head] | None = None
+    from tqdm import tqdm
+
+    for label, (kind, param) in tqdm(_candidates(seed, try_mlp), desc="fit heads", file=sys.stderr):
+        head = (
+            fit_logistic(fit_x, fit_y, param, seed)
+            if kind == "logreg"
+            else fit_mlp(fit_x, fit_y, 128, param, seed)
+        )
+        score = _mean_macro_f1(head, dev_x, dev_y, dev_groups)
+        dev_scores[label] = round(score, 4)
+        if best is None or score > best[0]:
+            best = (score, label, head)
+    assert best is not None
+    _, chosen, head = best
+
+    dev_logits = head.logits(dev_x)
+    temperature = fit_temperature(dev_logits, dev_y)
+    ece_before = expected_calibration_error(softmax(dev_logits), dev_y)
+    ece_after = expected_calibration_error(softmax(dev_logits / temperature), dev_y)
+    head = Head(weights=head.weights, biases=head.biases, temperature=temperature)
+    fit_s = time.perf_counter() - fit_started
+
+    report: dict[str, Metrics] = {}
+    for name, (x, labels) in tests.items():
+        pred = head.probs(x).argmax(axis=1)
+        report[name] = compute_metrics(labels, [LABELS[i] for i in pred])
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    head_path = out_dir / HEAD_NAME
+    head.save(
+        head_path,
+        meta={
+            "encoder": encoder_fingerprint(),
+            "max_length": str(settings.max_length),
+            "head": chosen,
+            "train_sets": ",".join(train_sets),
+            "seed": str(seed),
+        },
+    )
+    metrics: dict[str, Any] = {
+        "test": report,
+        "head": chosen,
+        "head_bytes": head_path.stat().st_size,
+        "dev_mean_macro_f1": dev_scores,
+        "temperature": round(temperature, 4),
+        "dev_ece_before": round(ece_before, 4),
+        "dev_ece_after": round(ece_after, 4),
+        "train_sets": list(train_sets),
+        "n_train": len(fit_y),
+        "n_dev": len(dev_y),
+        "seed": seed,
+        "encoder": encoder_fingerprint(),
+        "max_length": settings.max_length,
+        "embed_seconds": round(embed_s, 1),
+        "fit_seconds": round(fit_s, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "python": platform.python_version(),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics

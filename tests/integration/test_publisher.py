@@ -1,0 +1,157 @@
+"""The publisher against the fake networks: replies land once, in their thread, even when the
+publisher is killed between the network call and the result; failures come back with reasons."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from pathlib import Path
+
+from desk.store.engine import make_engine, make_session_factory, migrate
+from desk.store.repository_ingest import get_reply
+from ingest.networks.twitter_poster import TwitterPoster
+from ingest.networks.vk_poster import VkPoster
+from ingest.producer import MentionProducer, ensure_topics
+from ingest.publisher import ReplyPublisher
+from ingest.vk import make_vk_client
+from mentiondesk.broker import EmbeddedBroker
+from schemas import Reply, ReplyResult
+from schemas.topics import REPLIES_OUTBOUND, REPLIES_RESULT
+from tests.fakes.twitter_server import FakeTwitter
+from tests.fakes.twitter_server import generate as generate_tweets
+from tests.fakes.vk_server import FakeVk
+from tests.fakes.vk_server import generate as generate_vk
+from tests.integration.collect_support import read_topic, start_cli
+from tests.support import wait_until, worker_env
+
+VK_COMMENT = "-1001_101_10000001"  # the first comment under the first post of community 1001
+
+
+def _reply(source: str, in_reply_to: str, text: str = "Спасибо, разбираемся") -> Reply:
+    return Reply(
+        reply_id=uuid.uuid4(),
+        thread_key=f"{source}:t",
+        in_reply_to=in_reply_to,
+        source=source,
+        text=text,
+        agent="anna",
+    )
+
+
+def _results(bootstrap: str) -> dict[str, ReplyResult]:
+    out = {}
+    for value in read_topic(bootstrap, REPLIES_RESULT, timeout_s=10):
+        result = ReplyResult.model_validate_json(value)
+        out[str(result.reply_id)] = result
+    return out
+
+
+def test_replies_survive_a_kill_between_the_call_and_the_result(
+    broker: EmbeddedBroker, sqlite_url: str, tmp_path: Path
+) -> None:
+    vk_data = generate_vk({"acme": 1001}, per_brand=60, wall_posts=5)
+    tweets = generate_tweets({"acme": "101"}, per_brand=8)
+    customer_tweet = next(t for t in tweets.tweets.values() if t["author_id"] != "101")
+    ensure_topics(broker.bootstrap, 2)
+    with FakeVk(vk_data, tokens=["vk-post"]) as vk, FakeTwitter(tweets, me="101") as tw:
+        env = worker_env(
+            broker.bootstrap,
+            sqlite_url,
+            MD_VK_TOKEN="vk-post",
+            MD_VK_API_URL=vk.api_url,
+            MD_VK_RPS_DELAY="0",
+            MD_TWITTER_API_URL=tw.url,
+            MD_TWITTER_CONSUMER_KEY="ck",
+            MD_TWITTER_CONSUMER_SECRET="cs",
+            MD_TWITTER_ACCESS_TOKEN="at",
+            MD_TWITTER_ACCESS_TOKEN_SECRET="ats",
+            MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
+        )
+        replies = [_reply("vk", VK_COMMENT), _reply("twitter", customer_tweet["id"])]
+        with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
+            for reply in replies:
+                out.send_raw(reply.thread_key.encode(), reply.to_bytes())
+        for number, (reply, hung) in enumerate(
+            zip(replies, (vk.hang_next_create, tw.hang_next_post), strict=True)
+        ):
+            hung.set()
+            log = tmp_path / f"publisher-{number}.log"
+            publisher = start_cli(env, log, "publisher")
+            reached = (lambda: bool(vk.created)) if reply.source == "vk" else (lambda: bool(tw.posted))
+            assert wait_until(reached, timeout=60), log.read_text()
+            publisher.send_signal(signal.SIGKILL)  # the network has the reply; the publisher never heard
+            publisher.wait(10)
+        vk.release.set()
+        tw.release.set()
+        publisher = start_cli(env, tmp_path / "publisher-after.log", "publisher")
+        try:
+            assert wait_until(lambda: len(_results(broker.bootstrap)) == 2, timeout=90), (
+                tmp_path / "publisher-after.log"
+            ).read_text()
+        finally:
+            publisher.send_signal(signal.SIGTERM)
+            publisher.wait(30)
+        results = _results(broker.bootstrap)
+
+        vk_result = results[str(replies[0].reply_id)]
+        [comment] = [c for c in vk_data.comments[(-1001, 101)] if c.get("_guid") == str(replies[0].reply_id)]
+        assert vk_result.status == "sent"
+        assert vk_result.external_id == f"-1001_101_{comment['id']}", "the first comment, not a second one"
+        assert comment["_reply_to"] == 10000001 and comment["from_id"] == -1001, "in the thread, as the brand"
+        assert vk_result.url == f"https://vk.com/wall-1001_101?reply={comment['id']}"
+
+        tw_result = results[str(replies[1].reply_id)]
+        assert len(tw.posted) == 1, "posted once"
+        assert tw_result.status == "sent" and tw_result.external_id == tw.posted[0]["id"]
+        assert tw.posted[0]["conversation_id"] == customer_tweet["conversation_id"]
+
+    engine = make_engine(sqlite_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = [get_reply(session, str(r.reply_id)) for r in replies]
+    finally:
+        engine.dispose()
+    assert [r.status for r in rows if r] == ["sent", "sent"]
+
+
+def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    tweets = generate_tweets({"acme": "101"}, per_brand=4)
+    try:
+        with (
+            FakeVk(generate_vk({"acme": 1001}, per_brand=30, wall_posts=3), tokens=["vk-post"]) as vk,
+            FakeTwitter(tweets, me="101") as tw,
+        ):
+            import tweepy
+
+            from ingest.endpoints import rebase_session
+
+            client = tweepy.Client(
+                consumer_key="a", consumer_secret="b", access_token="c", access_token_secret="d"
+            )
+            rebase_session(client.session, "https://api.twitter.com", tw.url)
+            publisher = ReplyPublisher(
+                make_session_factory(engine),
+                {
+                    "vk": VkPoster(make_vk_client("vk-post", vk.api_url, "5.199", 0)),
+                    "twitter": TwitterPoster(client),
+                },
+                sleep=lambda _: None,
+            )
+            gone = publisher.handle(_reply("twitter", "999"))
+            closed = publisher.handle(_reply("vk", "-1001_999999"))
+            review = publisher.handle(_reply("review:otzovik.com", "r1"))
+            no_keys = ReplyPublisher(make_session_factory(engine), {}).handle(_reply("twitter", "1"))
+            ok = _reply("vk", VK_COMMENT)
+            first, again = publisher.handle(ok), publisher.handle(ok)
+            assert vk.create_calls == 2, "the refused one and the sent one; the redelivery posted nothing"
+    finally:
+        engine.dispose()
+    assert gone.status == "failed" and gone.error and "deleted or not visible" in gone.error
+    assert closed.status == "failed" and closed.error and "VK error 15" in closed.error
+    assert review.status == "manual"
+    assert no_keys.status == "failed" and no_keys.error == "no posting credentials for twitter"
+    assert first.status == "sent"
+    assert again.model_dump(exclude={"at"}) == first.model_dump(exclude={"at"}), "redelivery: same answer"
+    assert tw.posted == []
