@@ -62,7 +62,7 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (`alembic upgrade head`).
+    """Bring the database at `url` to the newest schema (`alembic upgrade heads`: the desk and analytics migrations are separate branches).
 
     Safe when several processes start at once on one database: PostgreSQL serialises on an
     advisory lock; SQLite runs the whole upgrade inside `BEGIN IMMEDIATE`, so a second process waits
@@ -77,7 +77,7 @@ def migrate(url: str) -> None:
                 connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATE_LOCK_ID})
                 connection.commit()
                 try:
-                    command.upgrade(config, "head")
+                    command.upgrade(config, "heads")
                     connection.commit()
                 finally:
                     connection.rollback()
@@ -85,10 +85,10 @@ def migrate(url: str) -> None:
                     connection.commit()
             elif connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
                 connection.commit()
             else:
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
                 connection.commit()
     finally:
         engine.dispose()
