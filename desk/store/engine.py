@@ -62,7 +62,8 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (`alembic upgrade heads`: the desk and analytics migrations are separate branches).
+    """Bring the database at `url` to the newest schema (`alembic upgrade heads`: feature
+    migrations may branch from a common parent, and every branch is applied).
 
     Safe when several processes start at once on one database: PostgreSQL serialises on an
     advisory lock; SQLite runs the whole upgrade inside `BEGIN IMMEDIATE`, so a second process waits
