@@ -12,6 +12,7 @@ a half-built folder under the final name, and a second call finds the folder and
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -19,13 +20,14 @@ import os
 import shutil
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 """Bump when the build output changes, so old cache folders are not reused."""
 
 _MAGIC = b"E5S1"
@@ -35,6 +37,19 @@ _Q4_BLOCK_BYTES = 2 + 16  # fp16 scale + 16 bytes of nibbles
 _DONE_MARKER = "mentiondesk-encoder.json"
 
 F32Array = npt.NDArray[np.float32]
+
+_TOKENIZER_CONFIG: dict[str, object] = {
+    "backend": "tokenizers",
+    "tokenizer_class": "PreTrainedTokenizerFast",
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+    "sep_token": "</s>",
+    "cls_token": "<s>",
+    "pad_token": "<pad>",
+    "mask_token": "<mask>",
+    "model_max_length": 512,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +117,11 @@ def ensure_encoder(cache_dir: Path) -> Path:
     if is_built(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         build_encoder(staging)
+        _make_readable(staging)
         try:
             os.rename(staging, target)
         except OSError:
@@ -115,6 +132,22 @@ def ensure_encoder(cache_dir: Path) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _remove_stale_staging(target: Path, max_age_s: float = 3600.0) -> None:
+    """Staging folders of builds killed hard (SIGKILL, power loss) are removed after an hour."""
+    now = time.time()
+    for leftover in target.parent.glob(f".{target.name}.*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and now - leftover.stat().st_mtime > max_age_s:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _make_readable(folder: Path) -> None:
+    """mkdtemp makes a private folder; the cache is shared like any other model cache."""
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
 
 
 def read_e5_file(path: Path) -> tuple[E5Header, dict[str, F32Array]]:
@@ -213,7 +246,7 @@ def _state_dict(header: E5Header, t: dict[str, F32Array]) -> dict[str, F32Array]
 def build_encoder(out_dir: Path) -> Path:
     """Write the encoder (BertModel + fast tokenizer) into `out_dir`, which must exist."""
     import torch
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel
 
     weights = source_weights()
     header, tensors = read_e5_file(weights)
@@ -230,6 +263,7 @@ def build_encoder(out_dir: Path) -> Path:
         pad_token_id=1,
         bos_token_id=0,
         eos_token_id=2,
+        tie_word_embeddings=False,
     )
     # Built on the meta device: no random initialisation of 96M embedding weights to throw away.
     with torch.device("meta"):
@@ -238,18 +272,10 @@ def build_encoder(out_dir: Path) -> Path:
     model.load_state_dict(state, strict=True, assign=True)
     model.save_pretrained(out_dir, safe_serialization=True)
 
-    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_file=str(source_tokenizer()),
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        sep_token="</s>",
-        cls_token="<s>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-        model_max_length=header.max_positions,
-    )
-    tokenizer.save_pretrained(out_dir)
+    # The tokenizer: tokenizer.json as shipped, plus the config `AutoTokenizer` needs (what
+    # PreTrainedTokenizerFast(...).save_pretrained writes, without parsing 17 MB of JSON twice).
+    shutil.copyfile(source_tokenizer(), out_dir / "tokenizer.json")
+    (out_dir / "tokenizer_config.json").write_text(json.dumps(_TOKENIZER_CONFIG, indent=2) + "\n")
     (out_dir / _DONE_MARKER).write_text(
         json.dumps({"source": weights.name, "fingerprint": encoder_fingerprint(weights)}) + "\n",
         encoding="utf-8",

@@ -133,8 +133,9 @@ class E5Encoder:
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
         if not texts:
             return out
-        seqs = self.tokenize(texts)
+        # The lock covers tokenising too: a fast tokenizer refuses concurrent calls ("Already borrowed").
         with self._lock, torch.inference_mode():
+            seqs = self.tokenize(texts)
             for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
                 ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -296,12 +297,10 @@ class HFClassifierModel:
 
         if not texts:
             return []
-        seqs = [
-            list(s)
-            for s in self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
-        ]
-        probs = np.zeros((len(seqs), 3), dtype=np.float64)
         with self._lock, torch.inference_mode():
+            enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+            seqs = [list(ids) for ids in enc["input_ids"]]
+            probs = np.zeros((len(seqs), 3), dtype=np.float64)
             for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
                 ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
                 logits = self.model(input_ids=ids, attention_mask=mask).logits.float().numpy()

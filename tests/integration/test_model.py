@@ -274,3 +274,15 @@ def test_label_matrix(labels: dict[int, str], expected: list[int]) -> None:
 def test_label_matrix_refuses(labels: dict[int, str]) -> None:
     with pytest.raises(LabelMappingError):
         label_matrix(labels)
+
+
+def test_concurrent_calls_are_safe(builtin: E5HeadModel) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [*NEGATIVE, *POSITIVE]
+    expected = builtin.score(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(builtin.score, [texts] * 4))
+    for result in results:
+        assert [s.label for s in result] == [s.label for s in expected]
+        assert np.allclose([s.negativity for s in result], [s.negativity for s in expected], atol=1e-5)

@@ -1,0 +1,71 @@
+"""Training helpers: the data loaders against the shared sets, the fixed hold-out, the temperature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sentiment.model import softmax
+from sentiment.training.datasets import (
+    load_airline,
+    load_benchmarks,
+    load_opensentimentcorpus,
+    load_rusentitweet,
+    load_tweeteval,
+    subsample_indices,
+)
+from sentiment.training.evaluate import compute_metrics
+from sentiment.training.train import fit_temperature
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not (DATA / "rusentitweet").is_dir(), reason="shared data not on this machine"
+)
+
+
+@needs_data
+def test_loaders_read_every_row_with_a_real_csv_reader() -> None:
+    # Counts from each folder's SOURCE.txt, minus the dropped classes (skip, speech; mixed).
+    train, test = load_rusentitweet(DATA, "train"), load_rusentitweet(DATA, "test")
+    assert len(train) + len(test) == 5341 + 3298 + 2414
+    osc = load_opensentimentcorpus(DATA)
+    assert osc.counts() == {"neutral": 3062, "negative": 1793, "positive": 669}
+    assert load_tweeteval(DATA).counts() == {"negative": 312, "neutral": 869, "positive": 819}
+    airline = load_airline(DATA)
+    assert airline.counts() == {"negative": 9178, "neutral": 3099, "positive": 2363}
+    assert any("\n" in t or "\r" in t for t in train.texts + test.texts)  # quoted line breaks survive
+    assert {train.language, osc.language} == {"ru"}
+    assert airline.language == "en"
+
+
+@needs_data
+def test_holdout_is_fixed_disjoint_and_stratified() -> None:
+    first = {b.name: b for b in load_benchmarks(DATA)}
+    again = {b.name: b for b in load_benchmarks(DATA, ["airline"])}
+    air = first["airline"]
+    assert air.test.texts == again["airline"].test.texts
+    assert len(air.test) == pytest.approx(0.2 * (len(air.train) + len(air.test)), abs=3)
+    assert abs(air.test.counts()["negative"] / len(air.test) - 9178 / 14640) < 0.01
+    assert first["rusentitweet"].test.split == "test"  # the official split, not a hold-out
+    rows = subsample_indices(air.train, 4000)
+    assert len(rows) == pytest.approx(4000, abs=3)
+    assert rows == subsample_indices(air.train, 4000)
+
+
+def test_temperature_recovers_the_scale() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4000, 3)) * 2
+    y = np.array([rng.choice(3, p=p) for p in softmax(logits)])
+    assert fit_temperature(logits * 3, y) == pytest.approx(3.0, rel=0.1)
+    assert fit_temperature(logits / 2, y) == pytest.approx(0.5, rel=0.1)
+
+
+def test_metrics() -> None:
+    m = compute_metrics(
+        ["negative", "neutral", "positive", "negative"], ["negative", "neutral", "neutral", "positive"]
+    )
+    assert m["n"] == 4
+    assert m["accuracy"] == 0.5
+    assert m["negative_f1"] == pytest.approx(2 / 3, abs=1e-4)
