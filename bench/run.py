@@ -222,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = PROJECT_ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     work.mkdir(parents=True, exist_ok=True)
     pipeline = bench_pipeline(texts, work, args.pipeline_n, args.steady_rate, args.steady_seconds)
+    from bench.desk_queue import run as bench_desk_queue
+
+    desk_queue = bench_desk_queue(work / "desk_queue")
     results: dict[str, object] = {
         "model_texts_per_s_batch1": model["batch1"],
         "model_texts_per_s_batch32": model["batch32"],
@@ -229,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pipeline_to_model_ratio": round(
             float(pipeline["pipeline_mentions_per_s"]) / float(model["batch32"]), 3
         ),
+        **desk_queue,
         "meta": {
             "model_version": model["model_version"],
             "pipeline_mentions": args.pipeline_n,

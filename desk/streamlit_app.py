@@ -1,4 +1,5 @@
-"""The desk's entry point (`streamlit run desk/streamlit_app.py`): page config and router only."""
+"""The desk's entry point (`streamlit run desk/streamlit_app.py`): page config, login gate and a
+router whose pages depend on the user's role."""
 
 import sys
 from pathlib import Path
@@ -10,15 +11,39 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
+from desk.app_pages._session import USER_KEY, current_actor  # noqa: E402
+
 _PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="mentiondesk", page_icon=":material/support_agent:", layout="wide")
 st.title("mentiondesk")
 
-navigation = st.navigation(
-    [
+actor = current_actor()
+if actor is None:
+    st.session_state.pop(USER_KEY, None)
+    navigation = st.navigation([st.Page(_PAGES / "login.py", title="Sign in", icon=":material/login:")])
+else:
+    pages = [
         st.Page(_PAGES / "queue.py", title="Queue", icon=":material/inbox:", default=True),
-        st.Page(_PAGES / "collectors.py", title="Collectors", icon=":material/sensors:"),
+        st.Page(_PAGES / "thread.py", title="Thread", icon=":material/forum:"),
     ]
-)
+    if actor.can("collectors.view"):
+        pages.append(st.Page(_PAGES / "collectors.py", title="Collectors", icon=":material/sensors:"))
+    if actor.can("audit.view"):
+        pages.append(st.Page(_PAGES / "audit.py", title="Audit log", icon=":material/history:"))
+    if actor.can("admin.edit"):
+        pages.append(st.Page(_PAGES / "admin.py", title="Admin", icon=":material/settings:"))
+    if actor.role in ("manager", "brand_lead", "admin"):
+        pages.append(st.Page(_PAGES / "trends.py", title="Trends", icon=":material/trending_up:"))
+        pages.append(st.Page(_PAGES / "kpis.py", title="KPIs", icon=":material/analytics:"))
+        pages.append(st.Page(_PAGES / "digest.py", title="Digest", icon=":material/summarize:"))
+    from desk.app_pages._analytics import alert_banner
+
+    alert_banner(actor.username)  # negativity spikes, for everyone signed in
+    with st.sidebar:
+        st.text(f"Signed in: {actor.username} ({actor.role})")
+        if st.button("Sign out"):
+            st.session_state.clear()
+            st.rerun()
+    navigation = st.navigation(pages)
 navigation.run()

@@ -64,6 +64,33 @@ class RssFeed(_Model):
     title: str | None = None
 
 
+class TopicRule(_Model):
+    """A topic of the brand's mentions: a mention is tagged when any keyword (case-insensitive
+    substring) or regular expression (case-insensitive search) matches its text."""
+
+    name: str = Field(min_length=1, pattern=r"^[\w.\- ]+$")
+    keywords: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = Field(default=(), description="Python regular expressions")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        return value
+
+
+class AlertOptions(_Model):
+    """Sensitivity of the negativity-spike alerts of one brand (see sentiment/spikes.py)."""
+
+    k: float = Field(default=3.0, gt=0, description="alert above baseline mean + k standard deviations")
+    min_count: int = Field(default=5, ge=1, description="negative mentions a window needs to alert")
+    enabled: bool = True
+
+
 class Brand(_Model):
     """One monitored brand."""
 
@@ -74,6 +101,8 @@ class Brand(_Model):
     twitter: TwitterTargets = Field(default_factory=TwitterTargets)
     reviews: tuple[ReviewPage, ...] = ()
     rss: tuple[RssFeed, ...] = ()
+    topics: tuple[TopicRule, ...] = Field(default=(), description="topic dictionaries that tag mentions")
+    alerts: AlertOptions = Field(default_factory=AlertOptions)
 
     @field_validator("rss", mode="before")
     @classmethod

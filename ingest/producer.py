@@ -16,8 +16,8 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
 
-from schemas import Mention
-from schemas.topics import ALL_TOPICS, MENTIONS_RAW
+from schemas import Mention, Reply
+from schemas.topics import ALL_TOPICS, MENTIONS_RAW, REPLIES_OUTBOUND
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +128,10 @@ class MentionProducer:
             self.close()
         else:
             self._producer.close(timeout=5)
+
+
+def publish_reply(bootstrap: str, reply: Reply, *, timeout: float = 15.0) -> None:
+    """Send one desk reply to `replies.outbound.v1` (key = thread_key) and wait for the broker's ack."""
+    with MentionProducer(bootstrap, topic=REPLIES_OUTBOUND, client_id="mentiondesk-desk") as producer:
+        producer.send_raw(reply.thread_key.encode("utf-8"), reply.to_bytes(), str(reply.reply_id))
+        producer.flush(timeout)

@@ -24,6 +24,14 @@ from ingest.commands import register as _register_ingest_commands  # noqa: E402
 
 _register_ingest_commands(app)  # collect, collectors status, publisher
 
+from mentiondesk.digest_cli import register as _register_digest_command  # noqa: E402
+
+_register_digest_command(app)  # digest
+
+from desk.commands import register as _register_desk_commands  # noqa: E402
+
+_register_desk_commands(app)  # users add|list|disable|enable
+
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 
 
@@ -53,6 +61,8 @@ def up() -> None:
     from mentiondesk.runtime import Supervisor
 
     _logging()
+    for noisy in ("kafka", "alembic"):  # `up` prints its own status lines; details go to var/logs
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     raise typer.Exit(Supervisor(get_settings()).run())
 
 
@@ -114,9 +124,22 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
 @app.command()
 def desk() -> None:
     """Run the Streamlit desk alone."""
+    from desk.services.bootstrap import NoUsers, ensure_first_user
+    from desk.store.engine import make_engine, make_session_factory
+    from desk.store.engine import migrate as run_migrations
     from mentiondesk.runtime import desk_command
 
     settings = get_settings()
+    run_migrations(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        password = ensure_first_user(make_session_factory(engine), settings.environment)
+    except NoUsers as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+    if password is not None:
+        typer.echo(f"created user admin / {password}  (development only: printed once, change it)")
     os.execv(sys.executable, desk_command(settings, host=settings.desk_host))
 
 

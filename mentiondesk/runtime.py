@@ -115,6 +115,23 @@ class Supervisor:
         ensure_topics(bootstrap, self.settings.topic_partitions)
         migrate(self.settings.database_url)
         _status("database", "ok", _db_label(self.settings.database_url))
+        self._first_user()
+
+    def _first_user(self) -> None:
+        """Development: create `admin` with a random password if no user exists; production: refuse."""
+        from desk.services.bootstrap import NoUsers, ensure_first_user
+        from desk.store.engine import make_engine, make_session_factory
+
+        engine = make_engine(self.settings.database_url)
+        try:
+            password = ensure_first_user(make_session_factory(engine), self.settings.environment)
+        except NoUsers as exc:
+            _status("users", "FAILED", str(exc))
+            raise
+        finally:
+            engine.dispose()
+        if password is not None:
+            _status("users", "created", f"admin / {password}  (development only: printed once, change it)")
 
     def _children(self, bootstrap: str) -> list[Child]:
         env = self._env(bootstrap)
@@ -128,11 +145,17 @@ class Supervisor:
         ]  # fmt: skip
         if _collectors_on(self.settings):
             children.append(Child("collectors", cli_command("collect"), self.logs / "collect.log", env))
+        if self.settings.smtp_host and self.settings.digest_to:  # the daily digest at MD_DIGEST_TIME
+            digest = cli_command("digest", "--schedule")
+            children.append(Child("digest", digest, self.logs / "digest.log", env))
         return children
 
     def run(self) -> int:
         print("mentiondesk is starting", flush=True)
-        signal.signal(signal.SIGTERM, self._on_signal)
+        # Ctrl-C and SIGTERM stop everything cleanly, even when started with SIGINT ignored
+        # (as a background job of a non-interactive shell).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return self._run()
         except KeyboardInterrupt:
@@ -184,9 +207,6 @@ class Supervisor:
             _status("broker", "FAILED", self._failed)
             self._stopping = True
 
-    def _on_signal(self, signum: int, frame: object) -> None:
-        self._stopping = True
-
     def stop(self) -> None:
         if not self.children and self.broker is None:
             return
@@ -199,6 +219,10 @@ class Supervisor:
             self.broker.stop()
             self.broker = None
             _status("broker", "stopped", "")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _db_label(url: str) -> str:

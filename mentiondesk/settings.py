@@ -76,6 +76,25 @@ class Settings(BaseSettings):
     overlap_s: float = Field(default=900.0, ge=0, description="window re-read on every poll")
     publisher_group: str = Field(default="mentiondesk-publisher", description="publisher consumer group")
 
+    # Analytics: negativity-spike alerts and the daily digest (sentiment/spikes.py, desk/services/)
+    spike_k: float = Field(default=3.0, gt=0, description="k of brands without [brands.alerts]")
+    spike_min_count: int = Field(default=5, ge=1, description="negative mentions to alert")
+    spike_lateness_s: float = Field(default=300.0, ge=0, description="event-time lateness")
+    spike_cooldown_s: float = Field(default=3600.0, ge=0, description="min. gap between alerts")
+    alert_webhook_url: str | None = Field(default=None, description="POST alerts here (JSON)")
+    alert_webhook_chat_id: str | None = Field(default=None, description="chat_id for Telegram")
+    alert_email_to: str = Field(default="", description="comma-separated recipients of alert e-mails")
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no e-mail is sent")
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "mentiondesk@localhost"
+    digest_to: str = Field(default="", description="comma-separated recipients of the daily digest")
+    digest_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
+    digest_timezone: str = Field(default="UTC", description="zone of the digest time")
+
     @model_validator(mode="after")
     def _postgres_driver(self) -> "Settings":
         if self.database_url.startswith("postgresql://"):

@@ -28,6 +28,7 @@ from sentiment.scoring import (
     score_mentions,
 )
 from sentiment.topics import dead_letters, raw_mentions, scored_mentions
+from sentiment.topics_rules import load_tagger
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class _Resources:
 
 
 _resources = _Resources()
+_tagger = load_tagger(settings)  # topic dictionaries of the brands config (MD_CONFIG), if any
+_tag_topics = _tagger.tag_mention if _tagger is not None else None
 
 
 def preload_model() -> NegativityModel:
@@ -96,14 +99,14 @@ def _score_isolating_failures(model: NegativityModel, messages: Sequence[RawMess
     """Score the batch in one call; if the model refuses it, find the message that broke it."""
     mentions, outcome = parse_mentions(messages)
     try:
-        outcome.scored = score_mentions(mentions, model, detect_language)
+        outcome.scored = score_mentions(mentions, model, detect_language, _tag_topics)
         return outcome
     except Exception:
         log.exception("batch of %d failed in the model; scoring one by one", len(mentions))
     by_id = {(m.source, m.external_id): raw for m, raw in zip(mentions, messages, strict=False)}
     for mention in mentions:
         try:
-            outcome.scored.extend(score_mentions([mention], model, detect_language))
+            outcome.scored.extend(score_mentions([mention], model, detect_language, _tag_topics))
         except Exception as exc:
             raw = by_id.get((mention.source, mention.external_id), messages[0])
             outcome.dead.append(dead_letter(raw, f"model failed: {exc!r}", "score"))
@@ -148,3 +151,6 @@ async def persist_agent(stream: AsyncIterable[Any]) -> None:
             inserted = await _write_with_retry(scored)
             log.debug("persisted %d scored mentions (%d new)", len(scored), inserted)
         await asyncio.gather(*pending)
+
+# Spike alerting on the same scored stream (windows, alerts.v1, alert store and delivery).
+from sentiment import alert_agents as _alert_agents  # noqa: E402, F401

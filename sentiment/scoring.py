@@ -74,8 +74,11 @@ def score_mentions(
     mentions: Sequence[Mention],
     model: NegativityModel,
     detect_language: Callable[[str], Language],
+    tag_topics: Callable[[Mention], tuple[str, ...]] | None = None,
 ) -> list[ScoredMention]:
-    """Score a batch in one model call and keep each mention's own fields unchanged."""
+    """Score a batch in one model call and keep each mention's own fields unchanged.
+
+    `tag_topics` (the brands config's topic dictionaries, sentiment/topics_rules.py) fills `topics`."""
     if not mentions:
         return []
     scores = model.score([m.text for m in mentions])
@@ -89,6 +92,7 @@ def score_mentions(
                 label=score.label,
                 probs=LabelProbs(**score.probs),
                 model_version=model.version,
+                topics=tag_topics(mention) if tag_topics is not None else (),
             )
         )
     return scored

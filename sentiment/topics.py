@@ -13,3 +13,4 @@ def _raw_topic(name: str) -> TopicT:
 raw_mentions = _raw_topic(topics.MENTIONS_RAW)
 scored_mentions = _raw_topic(topics.MENTIONS_SCORED)
 dead_letters = _raw_topic(topics.MENTIONS_DLQ)
+alerts = _raw_topic(topics.ALERTS)

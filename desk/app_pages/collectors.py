@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from desk.app_pages._resources import session_factory
+from desk.app_pages._session import require
 from ingest.health import CollectorStatus, read_status
 from mentiondesk.settings import get_settings
 
@@ -44,5 +45,6 @@ def collectors_view() -> None:
     st.dataframe(collectors_frame(rows), hide_index=True, width="stretch")
 
 
+require("collectors.view")
 st.header("Collectors")
 collectors_view()

@@ -203,5 +203,8 @@ __all__ = [
     "UtcDateTime",
 ]
 
-# The ingest side's tables (collector health, replies) share this metadata.
+# The ingest side's tables (collector health, replies) and the desk's own tables (users, routing,
+# clocks, notes, audit...) share this metadata.
+from desk.store import models_analytics as _models_analytics  # noqa: E402, F401
+from desk.store import models_desk as _models_desk  # noqa: E402, F401
 from desk.store import models_ingest as _models_ingest  # noqa: E402, F401

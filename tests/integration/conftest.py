@@ -14,6 +14,16 @@ from mentiondesk.broker import EmbeddedBroker, free_port
 from tests.support import PROJECT_ROOT, WorkerStarter
 
 
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """AppTest leaves the last page script as sys.modules["__main__"]; a process started later with
+    multiprocessing's spawn would run that page as its main module. Put the real one back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     with EmbeddedBroker(free_port(), log_file=tmp_path / "broker.log") as server:

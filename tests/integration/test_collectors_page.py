@@ -14,6 +14,7 @@ from desk.store.engine import make_engine, make_session_factory, migrate
 from ingest.commands import status_lines
 from ingest.health import HealthBook
 from mentiondesk.settings import Settings, get_settings
+from tests.desk_support import create_user
 from tests.support import PROJECT_ROOT
 
 
@@ -43,10 +44,21 @@ def test_status_command_lists_failing_and_stalled(recorded: str) -> None:
 
 def test_desk_page_shows_the_alerts(recorded: str) -> None:
     os.chdir(PROJECT_ROOT)
-    app = AppTest.from_file(
-        str(PROJECT_ROOT / "desk" / "app_pages" / "collectors.py"), default_timeout=30
-    ).run()
+    create_user(recorded, "mira", "manager")
+    app = AppTest.from_file(str(PROJECT_ROOT / "desk" / "app_pages" / "collectors.py"), default_timeout=30)
+    app.session_state["md_user"] = "mira"
+    app.run()
     errors = [e.value for e in app.error]
     assert any("vk: collector stopped: token rejected" in e for e in errors)
     assert any(e.startswith("twitter: stalled") for e in errors)
     assert list(app.dataframe[0].value["State"]) == ["stalled", "failing"]  # twitter, vk
+
+
+def test_agents_do_not_see_collector_health(recorded: str) -> None:
+    os.chdir(PROJECT_ROOT)
+    create_user(recorded, "alex", "agent")
+    app = AppTest.from_file(str(PROJECT_ROOT / "desk" / "app_pages" / "collectors.py"), default_timeout=30)
+    app.session_state["md_user"] = "alex"
+    app.run()
+    assert [e.value for e in app.error] == ["Your role (agent) does not allow this page."]
+    assert len(app.dataframe) == 0

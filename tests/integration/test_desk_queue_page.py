@@ -1,4 +1,4 @@
-"""The queue page through Streamlit's AppTest against a real SQLite database."""
+"""The queue page and the router through Streamlit's AppTest against a real SQLite database."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from desk.app_pages.queue import EMPTY_MESSAGE, format_age
+from desk.app_pages._format import QUEUE_EMPTY as EMPTY_MESSAGE
+from desk.app_pages._format import format_age
 from desk.store.engine import make_engine, make_session_factory, migrate
+from desk.store.models import Thread
 from desk.store.repository import save_scored_mentions
 from mentiondesk.settings import get_settings
+from tests.desk_support import PASSWORD, create_user
 from tests.factories import BASE_TIME, scored_mention
 
 DESK = Path(__file__).resolve().parents[2] / "desk"
@@ -25,12 +29,14 @@ TRICKY_TEXT = "**bold** <b>x</b> <script>alert(1)</script>"
 def desk_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("MD_DATABASE_URL", sqlite_url)
     get_settings.cache_clear()
+    migrate(sqlite_url)
+    create_user(sqlite_url, "mira", "manager", "support")
+    create_user(sqlite_url, "alex", "agent", "support")
     yield sqlite_url
     get_settings.cache_clear()
 
 
 def _populate(url: str) -> None:
-    migrate(url)
     engine = make_engine(url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -38,7 +44,7 @@ def _populate(url: str) -> None:
                 session,
                 [
                     scored_mention("calm", text="all good", negativity=0.1, created_at=BASE_TIME),
-                    scored_mention("bold", text=TRICKY_TEXT, negativity=0.8, lang="en"),
+                    scored_mention("bold", text=TRICKY_TEXT, negativity=0.8, lang="en", created_at=BASE_TIME),
                     scored_mention("worst", text="терпеть не могу", negativity=0.95, source="twitter"),
                 ],
             )
@@ -46,37 +52,87 @@ def _populate(url: str) -> None:
         engine.dispose()
 
 
-def test_queue_in_order_with_plain_text(desk_db: str) -> None:
+def _page(path: Path, user: str | None) -> AppTest:
+    app = AppTest.from_file(str(path), default_timeout=30)
+    if user:
+        app.session_state["md_user"] = user
+    return app.run()
+
+
+def test_queue_in_priority_order_with_plain_text(desk_db: str) -> None:
     _populate(desk_db)
-    app = AppTest.from_file(str(QUEUE_PAGE), default_timeout=30).run()
+    app = _page(QUEUE_PAGE, "mira")
     assert not app.exception
     assert len(app.dataframe) == 1
     frame = app.dataframe[0].value
-    assert list(frame["Thread"]) == ["worst", "bold", "calm"]
     assert list(frame["Text"]) == ["терпеть не могу", TRICKY_TEXT, "all good"]
     assert list(frame["Source"]) == ["twitter", "vk", "vk"]
     assert list(frame["Language"]) == ["ru", "en", "ru"]
     assert list(frame["Negativity"]) == pytest.approx([0.95, 0.8, 0.1])
-    assert all(age.endswith(("d", "h", "m")) or " " in age for age in frame["Age"])
+    assert all(frame["Owner"]), "the page's sync gave every thread an owner"
+    assert all(left.startswith("overdue") for left in frame["Time left"]), "posted in January"
     # the mention text never reaches a markdown or HTML element
     rendered = [*app.markdown, *app.caption, *app.info, *app.text]
     assert all("bold" not in element.value for element in rendered)
-    assert not app.info
+
+
+def test_scopes_and_bulk_assign(desk_db: str) -> None:
+    _populate(desk_db)
+    app = _page(QUEUE_PAGE, "mira")
+    assert len(app.dataframe[0].value) == 3
+    engine = make_engine(desk_db)
+    with make_session_factory(engine)() as session:
+        ids = list(session.scalars(select(Thread.id).order_by(Thread.id)))
+    engine.dispose()
+    app.multiselect(key="bulk_cases").set_value(ids[:2])
+    app.selectbox(key="bulk_owner").set_value("mira")
+    app.button(key="bulk_assign").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success] == ["2 threads assigned to mira."]
+    app.radio(key="queue_scope").set_value("mine").run()
+    mine = app.dataframe[0].value
+    assert set(mine["Owner"]) == {"mira"} and len(mine) == 2
+
+    agent = _page(QUEUE_PAGE, "alex")
+    assert not agent.exception
+    assert not [e for e in agent.expander if e.label == "Assign threads"], "agents cannot bulk-assign"
 
 
 def test_empty_database_shows_empty_state(desk_db: str) -> None:
-    app = AppTest.from_file(str(QUEUE_PAGE), default_timeout=30).run()  # the page migrates by itself
+    app = _page(QUEUE_PAGE, "mira")
     assert not app.exception
     assert [info.value for info in app.info] == [EMPTY_MESSAGE]
     assert len(app.dataframe) == 0
 
 
-def test_router_opens_the_queue(desk_db: str) -> None:
+def test_signed_out_sees_no_queue(desk_db: str) -> None:
+    _populate(desk_db)
+    app = _page(QUEUE_PAGE, None)
+    assert [w.value for w in app.warning] == ["Please sign in."]
+    assert len(app.dataframe) == 0
+
+
+def test_router_signs_in_and_filters_pages_by_role(desk_db: str) -> None:
     _populate(desk_db)
     app = AppTest.from_file(str(ROUTER), default_timeout=30).run()
     assert not app.exception
     assert app.title[0].value == "mentiondesk"
-    assert list(app.dataframe[0].value["Thread"]) == ["worst", "bold", "calm"]
+    assert len(app.dataframe) == 0, "nothing before signing in"
+    app.text_input[0].set_value("alex")
+    app.text_input[1].set_value("wrong password")
+    app.button[0].click().run()
+    assert [e.value for e in app.error] == ["Wrong user name or password, or the account is disabled."]
+    app.text_input[1].set_value(PASSWORD)
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.session_state["md_user"] == "alex"
+    assert app.dataframe[0].value["Text"].iloc[0] == "терпеть не могу"
+    assert any("Signed in: alex (agent)" in t.value for t in app.sidebar.text)
+
+    manager = AppTest.from_file(str(ROUTER), default_timeout=30)
+    manager.session_state["md_user"] = "mira"
+    manager.run()
+    assert not manager.exception and len(manager.dataframe) == 1
 
 
 @pytest.mark.parametrize(

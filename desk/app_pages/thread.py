@@ -1,0 +1,314 @@
+"""The thread page: the whole conversation with negativity, clocks, author card, reply composer,
+status, notes, compensation, duplicates and corrections.
+
+Every text written by customers (and author names) is untrusted: shown with st.text, st.code or
+st.dataframe only, never st.markdown.
+"""
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from desk.app_pages._format import format_left, when
+from desk.app_pages._resources import session_factory
+from desk.app_pages._session import THREAD_KEY, require
+from desk.services import presence
+from desk.services.auth import Actor, PermissionDenied
+from desk.services.corrections import correct_label
+from desk.services.replies import StaleThread, dispatch, send_reply
+from desk.services.templates import list_templates, render
+from desk.services.thread_view import (
+    ThreadNotFound,
+    ThreadSnapshot,
+    author_card,
+    case_number,
+    clocks,
+    compensations,
+    desk_replies,
+    get_thread,
+    messages,
+    notes,
+    snapshot,
+    status_update_overdue,
+)
+from desk.services.threads import (
+    add_compensation,
+    add_note,
+    merge,
+    merged_threads,
+    set_status,
+    suggest_duplicates,
+    unmerge,
+)
+from desk.store.models import LABELS
+from desk.store.models_desk import COMPENSATION_KINDS
+from mentiondesk.settings import get_settings
+
+STATUS_CHOICES = ("open", "waiting", "resolved", "closed")
+
+
+def _publish(reply: object) -> None:
+    from ingest.producer import publish_reply
+    from mentiondesk.kafka_address import bootstrap_servers
+    from schemas import Reply
+
+    assert isinstance(reply, Reply)
+    publish_reply(bootstrap_servers(get_settings()), reply)
+
+
+def _thread_id() -> int | None:
+    raw = st.query_params.get("thread") or st.session_state.get(THREAD_KEY)
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _opened_key(thread_id: int) -> str:
+    return f"md_opened_{thread_id}"
+
+
+def _opened(thread_id: int) -> ThreadSnapshot:
+    """The snapshot taken when the composer opened (first view of the thread, or after a reload)."""
+    key = _opened_key(thread_id)
+    if key not in st.session_state:
+        with session_factory()() as session:
+            st.session_state[key] = asdict(snapshot(session, thread_id))
+    return ThreadSnapshot(**st.session_state[key])
+
+
+def _reload(thread_id: int) -> None:
+    st.session_state.pop(_opened_key(thread_id), None)
+
+
+@st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
+def live_panel(actor: Actor, thread_id: int) -> None:
+    """Presence, clocks and the desk's replies with their sent / failed state, refreshed."""
+    now = datetime.now(UTC)
+    with session_factory()() as session:
+        presence.heartbeat(session, thread_id, actor.username, now)
+        session.commit()
+        others = presence.other_viewers(session, thread_id, actor.username, now)
+        thread, desk = get_thread(session, thread_id)
+        states = clocks(thread, desk, now)
+        overdue = status_update_overdue(thread, desk, now)
+        replies = desk_replies(session, thread)
+    if others:
+        st.warning("Also viewing this thread: " + ", ".join(others), icon=":material/group:")
+    if overdue:
+        st.warning("Status update due: tell the customer where the case stands.", icon=":material/alarm:")
+    cols = st.columns(len(states) or 1)
+    for col, state in zip(cols, states, strict=False):
+        left = (
+            format_left(state.due_at - now) if state.due_at and state.state in ("running", "missed") else ""
+        )
+        col.metric(state.clock.replace("_", " "), state.state, left or None, delta_color="off")
+    if replies:
+        st.subheader("Replies from the desk")
+    for r in replies:
+        outcome = r.url or r.error or ""
+        st.text(f"reply · {r.agent} · {when(r.created_at)} · status: {r.status}  {outcome}".rstrip())
+        st.code(r.text, language=None, wrap_lines=True)
+
+
+def conversation(thread_id: int) -> None:
+    with session_factory()() as session:
+        items = messages(session, thread_id)
+    st.subheader("Conversation")
+    for m in items:
+        who = "BRAND" if m.is_brand else "customer"
+        st.text(f"{when(m.created_at)} · {who} · {m.author} · negativity {m.negativity:.2f} ({m.label})")
+        st.code(m.text, language=None, wrap_lines=True)
+    customer = [m for m in items if not m.is_brand]
+    if len(customer) > 1:
+        st.caption("Negativity trajectory (customer messages)")
+        st.line_chart(
+            pd.DataFrame(
+                {"time": [m.created_at for m in customer], "negativity": [m.negativity for m in customer]}
+            ),
+            x="time",
+            y="negativity",
+        )
+
+
+def author_panel(thread_id: int) -> None:
+    with session_factory()() as session:
+        thread, _ = get_thread(session, thread_id)
+        card = author_card(session, thread)
+    st.subheader("Author")
+    if card is None:
+        st.text("unknown")
+        return
+    st.text(f"{card.name} {card.handle or ''}".strip())
+    st.text(f"followers: {card.followers if card.followers is not None else 'unknown'}")
+    if card.earlier_threads:
+        st.dataframe(
+            pd.DataFrame(card.earlier_threads, columns=["Case", "Source", "Status", "First message"]),
+            hide_index=True,
+        )
+    else:
+        st.text("no earlier threads")
+
+
+def composer(actor: Actor, thread_id: int) -> None:
+    st.subheader("Reply")
+    with session_factory()() as session:
+        thread, _ = get_thread(session, thread_id)
+        card = author_card(session, thread)
+        templates = {t.name: t.body for t in list_templates(session)}
+    values = {
+        "customer_name": card.name if card else None,
+        "case_number": case_number(thread_id),
+        "agent_name": actor.username,
+        "brand": thread.brand,
+    }
+    names = ["(none)", *templates]
+    chosen = st.selectbox("Template", names, key=f"template_{thread_id}")
+    draft_key = f"draft_{thread_id}"
+    if st.session_state.get(f"applied_{thread_id}") != chosen:
+        st.session_state[f"applied_{thread_id}"] = chosen
+        if chosen != "(none)":
+            st.session_state[draft_key] = render(templates[chosen], values)
+    if st.session_state.pop(f"clear_{thread_id}", False):
+        st.session_state[draft_key] = ""
+    text = st.text_area("Your reply", key=draft_key, height=120)
+    if not actor.can("thread.reply"):
+        return
+    if st.button("Send reply", type="primary", key=f"send_{thread_id}"):
+        try:
+            with session_factory()() as session:
+                reply = send_reply(session, actor, thread_id, text, _opened(thread_id))
+                sent = dispatch(session, reply, _publish)
+        except StaleThread as stale:
+            st.session_state[f"stale_{thread_id}"] = stale.changes
+        except (ValueError, PermissionDenied) as exc:
+            st.error(str(exc))
+        else:
+            st.session_state.pop(f"stale_{thread_id}", None)
+            _reload(thread_id)
+            if sent:
+                st.session_state[f"sent_{thread_id}"] = "Reply queued for sending."
+            else:
+                st.session_state[f"sent_{thread_id}"] = "The reply could not be handed to the publisher."
+            st.session_state[f"clear_{thread_id}"] = True
+            st.rerun()
+    changes = st.session_state.get(f"stale_{thread_id}")
+    if changes:
+        st.error("Reply refused: the thread changed since you opened the composer.")
+        for change in changes:
+            st.text(change)
+        if st.button("Reload the thread and review", key=f"reload_{thread_id}"):
+            st.session_state.pop(f"stale_{thread_id}", None)
+            _reload(thread_id)
+            st.rerun()
+    notice = st.session_state.pop(f"sent_{thread_id}", None)
+    if notice:
+        st.success(notice)
+
+
+def actions(actor: Actor, thread_id: int) -> None:
+    status_col, note_col = st.columns(2)
+    with status_col.form(f"status_form_{thread_id}"):
+        status = st.selectbox("Status", STATUS_CHOICES)
+        if st.form_submit_button("Set status"):
+            _apply(lambda s: set_status(s, actor, thread_id, status))
+    with note_col.form(f"note_form_{thread_id}", clear_on_submit=True):
+        note = st.text_area("Internal note", height=68)
+        if st.form_submit_button("Add note"):
+            _apply(lambda s: add_note(s, actor, thread_id, note))
+    with st.expander("Compensation"), st.form(f"comp_form_{thread_id}", clear_on_submit=True):
+        kind = st.selectbox("Type", COMPENSATION_KINDS)
+        value = st.number_input("Value", min_value=0.0, step=100.0)
+        code = st.text_input("Code")
+        if st.form_submit_button("Record compensation"):
+            _apply(lambda s: add_compensation(s, actor, thread_id, kind, float(value), code=code))
+    with session_factory()() as session:
+        shown_notes = notes(session, thread_id)
+        given = compensations(session, thread_id)
+    for n in shown_notes:
+        st.text(f"note · {n.author} · {when(n.created_at)}: {n.text}")
+    for c in given:
+        st.text(f"compensation · {c.kind} {c.value:g} {c.code or ''} · {c.given_by} · {when(c.created_at)}")
+
+
+def duplicates(actor: Actor, thread_id: int) -> None:
+    with session_factory()() as session:
+        suggestions = suggest_duplicates(session, thread_id)
+        merged = merged_threads(session, thread_id)
+    with st.expander(f"Possible duplicates ({len(suggestions)}) and merged threads ({len(merged)})"):
+        for s in suggestions:
+            left, right = st.columns([4, 1])
+            left.text(f"case {s.thread_id} · {s.source} · {s.reason}: {s.text[:160]}")
+            if right.button("Merge here", key=f"merge_{s.thread_id}"):
+                _apply(lambda db, dup=s.thread_id: merge(db, actor, thread_id, dup))
+        for dup in merged:
+            left, right = st.columns([4, 1])
+            left.text(f"merged: case {dup}")
+            if right.button("Unmerge", key=f"unmerge_{dup}"):
+                _apply(lambda db, dup=dup: unmerge(db, actor, dup))
+
+
+def corrections(actor: Actor, thread_id: int) -> None:
+    if not actor.can("mention.correct"):
+        return
+    with session_factory()() as session:
+        items = [m for m in messages(session, thread_id) if not m.is_brand]
+    if not items:
+        return
+    with st.expander("Correct a sentiment label"), st.form(f"correct_form_{thread_id}"):
+        chosen = st.selectbox(
+            "Message",
+            [m.mention_id for m in items],
+            format_func=lambda i: next(m.text[:80] for m in items if m.mention_id == i),
+        )
+        label = st.selectbox("Correct label", LABELS)
+        if st.form_submit_button("Save correction"):
+            _apply(lambda s: correct_label(s, actor, int(chosen), label))
+
+
+def _apply(action: object) -> None:
+    try:
+        with session_factory()() as session:
+            action(session)  # type: ignore[operator]
+            session.commit()
+    except (ValueError, LookupError, PermissionDenied) as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
+actor = require("thread.view")
+thread_id = _thread_id()
+if thread_id is None:
+    st.info("Open a case from the queue.")
+    st.stop()
+assert thread_id is not None
+try:
+    with session_factory()() as _session:
+        _thread, _desk = get_thread(_session, thread_id)
+except ThreadNotFound:
+    st.error(f"No case {thread_id}.")
+    st.stop()
+st.header(f"Case {case_number(thread_id)}")
+st.text(
+    f"{_thread.source} · brand {_thread.brand or '-'} · status {_thread.status}"
+    f" · owner {_thread.assigned_to or '-'}"
+    f" · team {(_desk.team if _desk else None) or '-'} · negativity {_thread.max_negativity:.2f}"
+)
+_opened(thread_id)
+# The self-refreshing panel is drawn last, into a slot at the top: a fragment rerun that fires while
+# the full page is still running would otherwise cut off whatever comes after it.
+live_slot = st.container()
+main, side = st.columns([2, 1])
+with main:
+    conversation(thread_id)
+    composer(actor, thread_id)
+    actions(actor, thread_id)
+with side:
+    author_panel(thread_id)
+    duplicates(actor, thread_id)
+    corrections(actor, thread_id)
+with live_slot:
+    live_panel(actor, thread_id)

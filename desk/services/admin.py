@@ -1,0 +1,100 @@
+"""Admin edits: teams, shifts, routing rules and the business calendar (users: desk.services.auth)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desk.services import audit
+from desk.services.auth import Actor, AuthError, add_user, check, set_active
+from desk.services.calendar_store import save_calendar
+from desk.services.clocks import BusinessCalendar
+from desk.store.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
+
+
+def teams(session: Session) -> list[str]:
+    return list(session.scalars(select(DeskTeam.name).order_by(DeskTeam.name)))
+
+
+def add_team(session: Session, actor: Actor, name: str) -> None:
+    check(actor, "admin.edit")
+    name = name.strip()
+    if not name:
+        raise ValueError("a team needs a name")
+    if session.get(DeskTeam, name) is None:
+        session.add(DeskTeam(name=name))
+        audit.record(session, actor.username, "team", None, name=name)
+
+
+def create_user(
+    session: Session, actor: Actor, username: str, password: str, role: str, *, team: str | None, cap: int
+) -> None:
+    check(actor, "admin.edit")
+    add_user(session, username, password, role, team=team, cap=cap)
+    audit.record(session, actor.username, "user", None, username=username, role=role, team=team)
+
+
+def set_user_active(session: Session, actor: Actor, username: str, active: bool) -> None:
+    check(actor, "admin.edit")
+    if username == actor.username and not active:
+        raise AuthError("you cannot disable yourself")
+    set_active(session, username, active)
+    audit.record(session, actor.username, "user", None, username=username, active=active)
+
+
+def update_user(session: Session, actor: Actor, username: str, *, team: str | None, cap: int) -> None:
+    check(actor, "admin.edit")
+    user = session.get(DeskUser, username)
+    if user is None:
+        raise AuthError(f"no user {username!r}")
+    user.team, user.cap = team, cap
+    audit.record(session, actor.username, "user", None, username=username, team=team, cap=cap)
+
+
+def rules(session: Session) -> list[RoutingRule]:
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+
+
+def add_rule(session: Session, actor: Actor, rule: RoutingRule) -> None:
+    check(actor, "admin.edit")
+    if not rule.team:
+        raise ValueError("a rule needs a team")
+    add_team(session, actor, rule.team)
+    session.add(rule)
+    audit.record(session, actor.username, "rule", None, team=rule.team, position=rule.position)
+
+
+def delete_rule(session: Session, actor: Actor, rule_id: int) -> None:
+    check(actor, "admin.edit")
+    rule = session.get(RoutingRule, rule_id)
+    if rule is not None:
+        session.delete(rule)
+        audit.record(session, actor.username, "rule", None, deleted=rule_id)
+
+
+def shifts(session: Session) -> list[DeskShift]:
+    return list(session.scalars(select(DeskShift).order_by(DeskShift.username, DeskShift.weekday)))
+
+
+def add_shift(
+    session: Session, actor: Actor, username: str, *, weekday: int, start_min: int, end_min: int
+) -> None:
+    check(actor, "admin.edit")
+    if not 0 <= weekday <= 6 or not 0 <= start_min < end_min <= 24 * 60:
+        raise ValueError("a shift needs a weekday 0-6 and a start before its end")
+    session.add(DeskShift(username=username, weekday=weekday, start_min=start_min, end_min=end_min))
+    audit.record(session, actor.username, "shift", None, username=username, weekday=weekday)
+
+
+def delete_shift(session: Session, actor: Actor, shift_id: int) -> None:
+    check(actor, "admin.edit")
+    shift = session.get(DeskShift, shift_id)
+    if shift is not None:
+        session.delete(shift)
+        audit.record(session, actor.username, "shift", None, deleted=shift_id)
+
+
+def set_calendar(session: Session, actor: Actor, calendar: BusinessCalendar) -> None:
+    check(actor, "admin.edit")
+    save_calendar(session, calendar)
+    audit.record(session, actor.username, "calendar", None, **calendar.to_json())

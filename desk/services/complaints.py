@@ -1,0 +1,86 @@
+"""The day's complaint topics: negative mentions clustered on the model's embeddings, each cluster
+named by its most distinctive words and shown with representative examples (closest to its centre).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from sentiment.windowing import terms
+
+Embedder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintTopic:
+    name: str
+    size: int
+    examples: tuple[str, ...]
+
+
+def _name(cluster_terms: Counter[str], all_terms: Counter[str], clusters: int) -> str:
+    """Words frequent in this cluster and rarer elsewhere (a class-based tf-idf)."""
+    scored = {t: c * math.log(1 + clusters * c / all_terms[t]) for t, c in cluster_terms.items() if c > 1}
+    best = sorted(scored, key=lambda t: (-scored[t], t))[:3]
+    return ", ".join(best) if best else "(mixed)"
+
+
+def complaint_topics(
+    texts: Sequence[str], embed: Embedder, max_topics: int = 5, examples: int = 3, seed: int = 0
+) -> list[ComplaintTopic]:
+    """The most frequent complaint topics of `texts`, largest first."""
+    if len(texts) < 2:
+        return [ComplaintTopic(_fallback(texts), len(texts), tuple(texts))] if texts else []
+    from sklearn.cluster import KMeans
+
+    vectors = np.asarray(embed(list(texts)), dtype=np.float64)
+    k = max(1, min(max_topics, round(math.sqrt(len(texts) / 2))))
+    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
+    per_cluster = [
+        Counter(t for i in np.flatnonzero(labels == c) for t in set(terms(texts[int(i)]))) for c in range(k)
+    ]
+    all_terms: Counter[str] = Counter()
+    for counter in per_cluster:
+        all_terms.update(counter)
+    topics = []
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        if not len(members):
+            continue
+        centre = vectors[members].mean(axis=0)
+        order = members[np.argsort(np.linalg.norm(vectors[members] - centre, axis=1))]
+        topics.append(
+            ComplaintTopic(
+                _name(per_cluster[c], all_terms, k),
+                len(members),
+                tuple(dict.fromkeys(texts[int(i)] for i in order))[:examples],
+            )
+        )
+    return sorted(topics, key=lambda t: (-t.size, t.name))
+
+
+def _fallback(texts: Sequence[str]) -> str:
+    words = Counter(t for text in texts for t in terms(text))
+    return ", ".join(w for w, _ in words.most_common(3)) or "(mixed)"
+
+
+def model_embedder() -> Embedder | None:
+    """The built-in model's encoder (the same embeddings the negativity head reads), or None when
+    another model is configured or it cannot be loaded."""
+    from mentiondesk.settings import get_settings
+    from sentiment.model import E5HeadModel, load_model
+
+    try:
+        model = load_model(get_settings())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(model, E5HeadModel):
+        return None
+    encoder = model.encoder
+    return lambda texts: encoder.embed(list(texts))

@@ -1,0 +1,155 @@
+"""Sending a reply: check the thread did not move since the composer opened, record the reply,
+then hand it to Kafka (`replies.outbound.v1`); the publisher posts it and the worker writes back
+sent / failed.
+
+Two agents on one thread: the first reply bumps the thread's version in a conditional UPDATE; the
+second, composed on the old version, is refused with what changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from desk.services import audit
+from desk.services.auth import Actor, check
+from desk.services.calendar_store import load_calendar
+from desk.services.case_clock import mark_answer, pause, refresh_rank
+from desk.services.thread_view import ThreadSnapshot, get_thread, snapshot
+from desk.store.models import Mention
+from desk.store.models_desk import DeskThread
+from desk.store.models_ingest import Reply as ReplyRow
+from desk.store.repository_ingest import queue_reply
+from schemas import Reply
+
+Publish = Callable[[Reply], None]
+
+
+class StaleThread(RuntimeError):
+    """The thread changed since the composer opened; `changes` says how."""
+
+    def __init__(self, changes: list[str]) -> None:
+        super().__init__("the thread changed since you opened the composer: " + "; ".join(changes))
+        self.changes = changes
+
+
+def describe_changes(
+    session: Session, thread_id: int, opened: ThreadSnapshot, now: ThreadSnapshot
+) -> list[str]:
+    """What happened on the thread between two snapshots, in words an agent reads."""
+    thread, _ = get_thread(session, thread_id)
+    changes: list[str] = []
+    if now.message_count != opened.message_count:
+        new = list(
+            session.scalars(
+                select(Mention)
+                .where(Mention.thread_id == thread_id)
+                .order_by(Mention.created_at.desc(), Mention.id.desc())
+                .limit(max(now.message_count - opened.message_count, 0))
+            )
+        )
+        for m in reversed(new):
+            changes.append(f"new message ({'brand' if m.is_brand else 'customer'}): {m.text[:200]}")
+    if now.last_reply_id != opened.last_reply_id:
+        stmt = select(ReplyRow).where(
+            ReplyRow.thread_key == thread.thread_key, ReplyRow.source == thread.source
+        )
+        if opened.last_reply_id is not None:
+            since = session.get(ReplyRow, opened.last_reply_id)
+            if since is not None:
+                stmt = stmt.where(ReplyRow.created_at > since.created_at)
+        for reply in session.scalars(stmt.order_by(ReplyRow.created_at)):
+            changes.append(f"{reply.agent} replied at {reply.created_at:%H:%M}: {reply.text[:200]}")
+    if now.status != opened.status:
+        changes.append(f"status changed: {opened.status} → {now.status}")
+    if not changes and now.version != opened.version:
+        changes.append("someone changed the case (assignment, status or merge)")
+    return changes
+
+
+def _in_reply_to(session: Session, thread_id: int, root: str | None) -> str:
+    latest = session.scalar(
+        select(Mention.external_id)
+        .where(Mention.thread_id == thread_id, Mention.is_brand.is_(False))
+        .order_by(Mention.created_at.desc(), Mention.id.desc())
+        .limit(1)
+    )
+    target = latest or root
+    if target is None:
+        raise ValueError("the thread has no message to answer")
+    return target
+
+
+def send_reply(
+    session: Session,
+    actor: Actor,
+    thread_id: int,
+    text: str,
+    opened: ThreadSnapshot,
+    *,
+    now: datetime | None = None,
+) -> Reply:
+    """Record the reply and move the case to waiting; commits. Raises StaleThread (nothing saved)."""
+    check(actor, "thread.reply")
+    text = text.strip()
+    if not text:
+        raise ValueError("an empty reply cannot be sent")
+    now = now or datetime.now(UTC)
+    current = snapshot(session, thread_id)
+    if current != opened:
+        changes = describe_changes(session, thread_id, opened, current)
+        session.rollback()
+        raise StaleThread(changes)
+    thread, desk = get_thread(session, thread_id)
+    bumped = session.execute(
+        update(DeskThread)
+        .where(DeskThread.thread_id == thread_id, DeskThread.version == opened.version)
+        .values(version=DeskThread.version + 1)
+    )
+    if desk is None or bumped.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        after = snapshot(session, thread_id)
+        raise StaleThread(describe_changes(session, thread_id, opened, after))
+    session.refresh(desk)
+    reply = Reply(
+        reply_id=uuid.uuid4(),
+        thread_key=thread.thread_key,
+        in_reply_to=_in_reply_to(session, thread_id, thread.root_external_id),
+        source=thread.source,
+        text=text,
+        agent=actor.username,
+        created_at=now,
+    )
+    queue_reply(session, reply)
+    calendar = load_calendar(session)
+    mark_answer(session, desk, now, calendar)
+    previous = thread.status
+    thread.status = "waiting"
+    desk.seen_status = "waiting"
+    pause(session, desk, now)
+    refresh_rank(desk, thread.status, thread.max_negativity)
+    if thread.assigned_to is None:
+        thread.assigned_to = actor.username
+    audit.record(session, actor.username, "reply", thread_id, at=now, reply_id=str(reply.reply_id))
+    if previous != "waiting":
+        audit.record(session, actor.username, "status", thread_id, at=now, old=previous, new="waiting")
+    session.commit()
+    return reply
+
+
+def dispatch(session: Session, reply: Reply, publish: Publish) -> bool:
+    """Hand a recorded reply to Kafka; if that fails the reply is marked failed with the reason."""
+    try:
+        publish(reply)
+    except Exception as exc:
+        row = session.get(ReplyRow, str(reply.reply_id))
+        if row is not None:
+            row.status = "failed"
+            row.error = f"could not hand the reply to the publisher: {exc}"
+            session.commit()
+        return False
+    return True

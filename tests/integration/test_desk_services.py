@@ -1,0 +1,278 @@
+"""The desk's services on SQLite and PostgreSQL: ownership, routing, clocks, replies, collisions,
+merges, corrections and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk.services import audit
+from desk.services.auth import PermissionDenied
+from desk.services.corrections import correct_label, training_examples
+from desk.services.replies import StaleThread, send_reply
+from desk.services.sync import record_misses, sync_threads
+from desk.services.thread_view import snapshot
+from desk.services.threads import assign, merge, set_status, suggest_duplicates, unmerge
+from desk.services.worklist import QueueFilters, desk_queue
+from desk.store.engine import make_engine, make_session_factory, migrate
+from desk.store.models import Thread
+from desk.store.models_desk import (
+    ClockEvent,
+    DeskShift,
+    DeskThread,
+    DeskUser,
+    RoutingRule,
+    SentimentCorrection,
+)
+from desk.store.models_ingest import Reply
+from tests.desk_support import actor, add_users, save, setup_desk
+from tests.factories import scored_mention
+
+TUESDAY = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+def _sync(sessions: sessionmaker[Session], now: datetime) -> None:
+    with sessions.begin() as session:
+        sync_threads(session, now)
+
+
+def _thread_id(session: Session, key: str) -> int:
+    return int(session.scalar(select(Thread.id).where(Thread.thread_key == key)) or 0)
+
+
+def test_every_new_thread_gets_an_owner_within_caps(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        add_users(
+            session,
+            [
+                ("vk1", "agent", "vk", 5),
+                ("vk2", "agent", "vk", 5),
+                ("vk3", "agent", "vk", 5),  # never on shift now
+                ("vklead", "manager", "vk", 0),
+                ("en1", "agent", "english", 4),
+                ("en2", "agent", "english", 4),
+                ("vip1", "agent", "vip", 3),
+            ],
+        )
+        session.add_all(
+            [
+                RoutingRule(position=1, team="vip", vip_authors="@bigshot, ceo42", active=True),
+                RoutingRule(position=2, team="english", lang="en", active=True),
+                RoutingRule(position=3, team="vk", source="vk", active=True),
+                RoutingRule(position=4, team="english", keywords="refund, возврат", active=True),
+                DeskShift(username="vk3", weekday=6, start_min=0, end_min=60),
+            ]
+        )
+    posts = [
+        scored_mention(f"p{i}", created_at=TUESDAY - timedelta(minutes=i), lang="ru", author_id=f"c{i}")
+        for i in range(14)
+    ]
+    posts += [scored_mention(f"e{i}", lang="en", source="twitter", author_id=f"x{i}") for i in range(6)]
+    posts += [scored_mention("v1", author_id="bigshot", lang="en"), scored_mention("v2", author_id="ceo42")]
+    posts += [scored_mention("k1", source="twitter", text="Хочу возврат денег", lang="ru")]
+    save(sessions, posts)
+    _sync(sessions, TUESDAY)
+    with sessions() as session:
+        owners = {k: v for k, v in session.execute(select(Thread.thread_key, Thread.assigned_to))}
+        users = {u.username: u for u in session.scalars(select(DeskUser))}
+        on_desk = select(Thread.thread_key, DeskThread.team).join(
+            DeskThread, DeskThread.thread_id == Thread.id
+        )
+        teams = {k: v for k, v in session.execute(on_desk)}
+    assert all(owners.values()), "every thread has an owner"
+    assert len(owners) == 23
+    loads: dict[str, int] = {}
+    for owner in owners.values():
+        assert owner is not None
+        loads[owner] = loads.get(owner, 0) + 1
+    for name, load in loads.items():
+        if users[name].role == "agent":
+            assert load <= users[name].cap, f"{name} over the cap"
+    assert "vk3" not in loads, "off shift"
+    assert loads["vk1"] == loads["vk2"] == 5 and loads["vklead"] == 4, "round-robin, then overflow"
+    assert owners["v1"] == owners["v2"] == "vip1" and teams["v1"] == "vip"
+    assert {owners[f"e{i}"] for i in range(6)} == {"en1", "en2"} and owners["k1"] in ("en1", "en2")
+    with sessions() as session:
+        assigned = audit.entries(session, actions=["assign"])
+    assert len(assigned) == 23 and {e.actor for e in assigned} == {"system"}
+
+
+def test_reply_waits_a_new_customer_message_reopens_with_a_new_clock(sessions: sessionmaker[Session]) -> None:
+    setup_desk(sessions)
+    post = scored_mention("p1", created_at=TUESDAY, negativity=0.9)
+    save(sessions, [post])
+    _sync(sessions, TUESDAY)
+    anna = actor("anna")
+    with sessions() as session:
+        tid = _thread_id(session, "p1")
+        opened = snapshot(session, tid)
+        reply = send_reply(
+            session, anna, tid, "Sorry, we are on it", opened, now=TUESDAY + timedelta(hours=1)
+        )
+    with sessions() as session:
+        thread, desk = session.get(Thread, tid), session.get(DeskThread, tid)
+        assert thread is not None and desk is not None
+        assert thread.status == "waiting" and desk.first_response_at == TUESDAY + timedelta(hours=1)
+        row = session.get(Reply, str(reply.reply_id))
+        assert row is not None and row.status == "queued" and row.in_reply_to == "p1"
+        assert desk.cycle == 1 and desk.paused_at is not None
+
+    # waiting on the customer for a week: no clock breaches
+    week_later = TUESDAY + timedelta(days=7)
+    with sessions.begin() as session:
+        assert record_misses(session, week_later) == 0
+
+    again = scored_mention("c1", parent=post, created_at=TUESDAY + timedelta(days=2, hours=1), negativity=0.7)
+    save(sessions, [again])
+    _sync(sessions, TUESDAY + timedelta(days=2, hours=1, minutes=1))
+    with sessions() as session:
+        thread, desk = session.get(Thread, tid), session.get(DeskThread, tid)
+        assert thread is not None and desk is not None
+        assert thread.status == "open"
+        assert desk.cycle == 2, "a reopened thread starts a new clock"
+        assert desk.cycle_started_at == again.created_at
+        assert desk.first_response_at is None and desk.first_response_due == again.created_at.replace(
+            hour=18, minute=0
+        )
+        events = list(
+            session.scalars(select(ClockEvent).where(ClockEvent.thread_id == tid).order_by(ClockEvent.id))
+        )
+    assert ("first_response", "hit", 1) in {(e.clock, e.event, e.cycle) for e in events}
+    assert ("first_response", "started", 2) in {(e.clock, e.event, e.cycle) for e in events}
+    with sessions.begin() as session:
+        assert record_misses(session, week_later) == 2  # open again: first response and resolution ran out
+        assert record_misses(session, week_later) == 0  # once each
+
+
+def test_second_stale_reply_is_refused_with_the_reason(sessions: sessionmaker[Session]) -> None:
+    setup_desk(sessions)
+    save(sessions, [scored_mention("p1", created_at=TUESDAY, text="my parcel is lost")])
+    _sync(sessions, TUESDAY)
+    with sessions() as session:
+        tid = _thread_id(session, "p1")
+        seen_by_anna = snapshot(session, tid)
+        seen_by_boris = snapshot(session, tid)
+    with sessions() as session:
+        send_reply(session, actor("anna"), tid, "We are looking for it", seen_by_anna, now=TUESDAY)
+    with sessions() as session, pytest.raises(StaleThread) as refused:
+        send_reply(session, actor("boris"), tid, "Hello! Checking", seen_by_boris, now=TUESDAY)
+    assert any("anna replied" in c and "We are looking for it" in c for c in refused.value.changes)
+    assert any("status changed: new → waiting" in c for c in refused.value.changes)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Reply)) == 1, (
+            "only the first reply was recorded"
+        )
+
+
+def test_queue_orders_by_priority_and_scopes(sessions: sessionmaker[Session]) -> None:
+    setup_desk(sessions)
+    save(
+        sessions,
+        [
+            scored_mention("old-calm", created_at=TUESDAY - timedelta(hours=1), negativity=0.1),
+            scored_mention("new-angry", created_at=TUESDAY, negativity=0.95),
+            scored_mention(
+                "yesterday", created_at=TUESDAY - timedelta(days=1), negativity=0.1, source="twitter"
+            ),
+        ],
+    )
+    _sync(sessions, TUESDAY)
+    with sessions() as session:
+        manager = actor("maria", "manager", "support")
+        items = desk_queue(session, manager, now=TUESDAY)
+        assert [i.text for i in items] == ["mention yesterday", "mention new-angry", "mention old-calm"]
+        assert items[0].time_left is not None and items[0].time_left < timedelta(0), (
+            "yesterday's clock ran out"
+        )
+        assert items[1].clock == "first response" and items[1].time_left == timedelta(hours=8)
+        mine = desk_queue(session, actor("anna", team="support"), scope="mine", now=TUESDAY)
+        assert mine and all(i.owner == "anna" for i in mine)
+        assert desk_queue(session, manager, scope="unassigned", now=TUESDAY) == []
+        assert len(desk_queue(session, manager, scope="team", now=TUESDAY)) == 3
+        only = desk_queue(session, manager, filters=QueueFilters(sources=("twitter",)), now=TUESDAY)
+        assert [i.source for i in only] == ["twitter"]
+        angry = desk_queue(session, manager, filters=QueueFilters(min_negativity=0.5), now=TUESDAY)
+        assert [i.text for i in angry] == ["mention new-angry"]
+        ids = [i.thread_id for i in items]
+        with pytest.raises(PermissionDenied):
+            assign(session, actor("anna"), ids, "boris")
+        assert assign(session, manager, ids, "boris") >= 1
+        session.commit()
+        assert {i.owner for i in desk_queue(session, manager, now=TUESDAY)} == {"boris"}
+
+
+def test_merge_unmerge_duplicates_and_corrections(sessions: sessionmaker[Session]) -> None:
+    setup_desk(sessions)
+    text = "Курьер опоздал на три часа и нагрубил, заказ 5531 так и не привезли"
+    save(
+        sessions,
+        [
+            scored_mention("vk-1", source="vk", text=text, author_id="a1", created_at=TUESDAY),
+            scored_mention("tw-1", source="twitter", text=text + "!!", author_id="t9", created_at=TUESDAY),
+            scored_mention("vk-2", source="vk", text="другое", author_id="a1", created_at=TUESDAY),
+            scored_mention("vk-3", source="vk", text="совсем другое", author_id="zz", created_at=TUESDAY),
+        ],
+    )
+    _sync(sessions, TUESDAY)
+    anna = actor("anna")
+    with sessions() as session:
+        ids = {k: _thread_id(session, k) for k in ("vk-1", "tw-1", "vk-2", "vk-3")}
+        suggested = {s.thread_id: s.reason for s in suggest_duplicates(session, ids["vk-1"])}
+        assert suggested.keys() == {ids["tw-1"], ids["vk-2"]}
+        assert suggested[ids["vk-2"]] == "same author" and suggested[ids["tw-1"]].startswith("similar text")
+        merge(session, anna, ids["vk-1"], ids["tw-1"])
+        session.commit()
+        assert session.get(Thread, ids["tw-1"]).status == "closed"  # type: ignore[union-attr]
+        assert ids["tw-1"] not in {i.thread_id for i in desk_queue(session, anna, now=TUESDAY)}
+        unmerge(session, anna, ids["tw-1"])
+        session.commit()
+        assert session.get(Thread, ids["tw-1"]).status == "new"  # type: ignore[union-attr]
+        mention_id = session.scalar(select(func.min(SentimentCorrection.id)))
+        from desk.store.models import Mention
+
+        mention = session.scalar(select(Mention).where(Mention.external_id == "vk-3"))
+        assert mention is not None and mention_id is None
+        correct_label(session, anna, mention.id, "negative")
+        set_status(session, anna, ids["vk-3"], "resolved", now=TUESDAY + timedelta(hours=2))
+        session.commit()
+        assert training_examples(session) == [("совсем другое", "negative")]
+        actions = [(e.actor, e.action) for e in audit.entries(session)]
+    assert ("anna", "merge") in actions and ("anna", "unmerge") in actions
+    assert ("anna", "correction") in actions and ("anna", "status") in actions
+
+
+def test_the_workers_write_path_gives_every_new_thread_an_owner(database_url: str, engine: Engine) -> None:
+    from sentiment.persistence import MentionWriter
+
+    sessions = make_session_factory(engine)
+    setup_desk(sessions)
+    writer = MentionWriter(database_url)
+    try:
+        for batch in range(5):
+            posts = [scored_mention(f"w{batch}-{i}", created_at=TUESDAY) for i in range(20)]
+            replies = [scored_mention(f"w{batch}-{i}-r", parent=posts[i]) for i in range(0, 20, 3)]
+            assert writer.save(posts + replies) == 27
+    finally:
+        writer.close()
+    with sessions() as session:
+        owners = list(session.scalars(select(Thread.assigned_to)))
+        on_desk = session.scalar(select(func.count()).select_from(DeskThread))
+    assert len(owners) == 100 and all(owners) and on_desk == 100
+    assert {owners.count("anna"), owners.count("boris")} == {50}, "round-robin, evenly"

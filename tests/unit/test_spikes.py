@@ -1,0 +1,141 @@
+"""The spike detector on event time: one alert per spike, none without, sensitivity per brand."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sentiment.spikes import SpikeConfig, SpikeDetector
+from sentiment.windowing import HOPPING_1H, TUMBLING_15M, Point
+
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+BURST_AT = START + timedelta(hours=10, minutes=3)
+
+
+def _stream(brand: str = "acme", hours: int = 14, per_window: int = 12, seed: int = 7) -> list[Point]:
+    """A steady stream: ~per_window mentions a quarter hour, about 20% negative."""
+    rng = random.Random(seed)
+    points = []
+    for i in range(hours * 4 * per_window):
+        at = START + timedelta(seconds=i * 900 / per_window + rng.uniform(0, 60))
+        negative = rng.random() < 0.2
+        points.append(
+            Point(
+                mention_id=f"vk:{brand}-{i}",
+                brand=brand,
+                source="vk",
+                topics=("delivery",) if i % 3 == 0 else (),
+                created_at=at,
+                negative=negative,
+                negativity=0.8 if negative else 0.1,
+                text="курьер опоздал" if negative else "всё хорошо",
+            )
+        )
+    return points
+
+
+def _burst(brand: str = "acme", n: int = 12, at: datetime = BURST_AT, spread_s: int = 600) -> list[Point]:
+    return [
+        Point(
+            mention_id=f"vk:{brand}-burst-{i}",
+            brand=brand,
+            source="vk",
+            topics=("refund",),
+            created_at=at + timedelta(seconds=i * spread_s / n),
+            negative=True,
+            negativity=0.97,
+            text=f"refund never arrived, scam #{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def _run(detector: SpikeDetector, points: list[Point], partitions: int = 1) -> list:  # type: ignore[type-arg]
+    alerts = []
+    for i, point in enumerate(sorted(points, key=lambda p: p.created_at)):
+        alerts.extend(detector.observe(point, partition=i % partitions))
+    alerts.extend(detector.flush())
+    return alerts
+
+
+def test_a_burst_raises_exactly_one_alert_in_its_window_and_none_without_it() -> None:
+    stream = _stream()
+    assert _run(SpikeDetector(), stream) == []
+
+    burst = _burst()
+    alerts = _run(SpikeDetector(), stream + burst)
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert.brand == "acme"
+    assert alert.window_start == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert alert.window_end == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    burst_ids = {p.mention_id for p in burst}
+    assert set(alert.sample_mention_ids) <= burst_ids | {p.mention_id for p in stream}
+    assert len(set(alert.sample_mention_ids) & burst_ids) == len(alert.sample_mention_ids) == 5
+    assert alert.negative_share > alert.baseline_share
+    assert alert.negative_count >= len(burst)
+    assert "refund" in alert.top_terms
+    assert alert.examples[0].negativity == 0.97
+
+
+def test_a_long_burst_is_one_alert_not_a_storm() -> None:
+    burst = _burst(n=180, spread_s=3 * 3600)  # three hours of complaints, 15 a window
+    alerts = _run(SpikeDetector(cooldown=timedelta(0)), _stream() + burst)
+    assert len(alerts) == 1
+
+
+def test_sensitivity_is_per_brand() -> None:
+    points = _stream("acme") + _burst("acme") + _stream("globex", seed=8) + _burst("globex")
+    configs = {"acme": SpikeConfig(k=3.0), "globex": SpikeConfig(k=50.0)}
+    alerts = _run(SpikeDetector(config_for=lambda b: configs[b or ""]), points)
+    assert [a.brand for a in alerts] == ["acme"]
+
+
+def test_min_count_holds_back_small_windows() -> None:
+    alerts = _run(SpikeDetector(config_for=lambda b: SpikeConfig(min_count=30)), _stream() + _burst())
+    assert alerts == []
+
+
+def test_out_of_order_partitions_and_redeliveries_change_nothing() -> None:
+    points = _stream() + _burst()
+    in_order = _run(SpikeDetector(), points)
+    detector = SpikeDetector()
+    shuffled = sorted(points, key=lambda p: p.created_at)
+    alerts = []
+    # Four partitions, each a little behind another, and every 10th mention delivered twice.
+    for i, point in enumerate(shuffled):
+        alerts.extend(detector.observe(point, partition=i % 4))
+        if i % 10 == 0:
+            alerts.extend(detector.observe(point, partition=i % 4))
+    alerts.extend(detector.flush())
+    assert [(a.alert_id, a.negative_count, a.total_count) for a in alerts] == [
+        (a.alert_id, a.negative_count, a.total_count) for a in in_order
+    ]
+
+
+def test_rebuilt_baselines_still_catch_a_burst_and_do_not_repeat_an_old_alert() -> None:
+    stream = sorted(_stream() + _burst(), key=lambda p: p.created_at)
+    before = [p for p in stream if p.created_at < START + timedelta(hours=8)]
+    after = [p for p in stream if p.created_at >= START + timedelta(hours=8)]
+    restarted = SpikeDetector()
+    restarted.rebuild(before)
+    alerts = _run(restarted, after)
+    assert len(alerts) == 1 and alerts[0].window_start.hour == 10
+
+    # The burst was already alerted before the restart: rebuilding past it raises nothing again.
+    upto = [p for p in stream if p.created_at < START + timedelta(hours=10, minutes=40)]
+    rest = [p for p in stream if p.created_at >= START + timedelta(hours=10, minutes=40)]
+    again = SpikeDetector()
+    again.rebuild(upto, alerted=[("acme", datetime(2026, 3, 2, 10, 15, tzinfo=UTC))])
+    assert _run(again, rest) == []
+
+
+def test_window_kinds() -> None:
+    at = datetime(2026, 3, 2, 10, 7, tzinfo=UTC)
+    assert TUMBLING_15M.starts(at) == [datetime(2026, 3, 2, 10, 0, tzinfo=UTC)]
+    assert HOPPING_1H.starts(at) == [
+        datetime(2026, 3, 2, 9, 15, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 45, tzinfo=UTC),
+        datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+    ]
