@@ -12,13 +12,12 @@ import os
 import random
 import statistics
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, insert, text
 
 from desk.services.auth import Actor
 from desk.services.clocks import BusinessCalendar, first_response_due, rank_at, resolution_due
@@ -26,6 +25,7 @@ from desk.services.worklist import desk_queue
 from desk.store.engine import make_engine, make_session_factory, migrate
 from desk.store.models import Author, Mention, Thread
 from desk.store.models_desk import DeskThread
+from desk.store.scratch import scratch_postgres_database
 
 THREADS = 100_000
 RUNS = 30
@@ -168,21 +168,8 @@ def time_queue(engine: Engine, runs: int = RUNS) -> dict[str, tuple[float, float
     return out
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"md_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+def postgres_database() -> AbstractContextManager[str]:
+    return scratch_postgres_database(PG_ADMIN_URL, "md_bench_")
 
 
 def _measure(url: str, prefix: str) -> dict[str, float]:
