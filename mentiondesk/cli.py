@@ -215,6 +215,7 @@ def score(
 class ExportKind(StrEnum):
     mentions = "mentions"
     threads = "threads"
+    corrections = "corrections"
 
 
 class ExportFormat(StrEnum):
@@ -232,18 +233,23 @@ def _text_value(value: Any) -> Any:
 
 @app.command()
 def export(
-    kind: Annotated[ExportKind, typer.Argument(help="mentions or threads")],
+    kind: Annotated[ExportKind, typer.Argument(help="mentions, threads or corrections (agents' labels)")],
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
 ) -> None:
-    """Export mentions or threads from the database."""
+    """Export mentions, threads or the agents' label corrections from the database."""
+    from desk.services.corrections import correction_rows
     from desk.store.engine import make_engine, make_session_factory, migrate
     from desk.store.repository import iter_mention_rows, iter_thread_rows
 
     settings = get_settings()
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    rows_of = iter_mention_rows if kind is ExportKind.mentions else iter_thread_rows
+    rows_of = {
+        ExportKind.mentions: iter_mention_rows,
+        ExportKind.threads: iter_thread_rows,
+        ExportKind.corrections: correction_rows,
+    }[kind]
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     count = 0
     try:
@@ -274,34 +280,159 @@ def model_build() -> None:
     typer.echo(f"encoder ready: {folder}")
 
 
+WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"
+
+
 @model_app.command("train")
 def model_train(
     data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
     / "shared"
     / "data",
     seed: int = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="passes over the training rows")] = 2,
+    output: Annotated[Path, typer.Option(help="folder for model.safetensors and metrics.json")] = WEIGHTS_DIR,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="train on this many rows only (a quick check)")
+    ] = None,
 ) -> None:
-    """Retrain the committed head from labelled data, and report its figures."""
-    from sentiment.training.train import train_head
+    """Fine-tune the encoder (LoRA) and head from labelled data, calibrate, and report the figures."""
+    from sentiment.training.finetune import finetune
 
-    metrics = train_head(
-        data, get_settings(), Path(__file__).resolve().parent.parent / "sentiment" / "weights", seed=seed
-    )
+    metrics = finetune(data, get_settings(), output, seed=seed, epochs=epochs, limit=limit)
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
-@model_app.command("eval")
-def model_eval(
+@model_app.command("retrain")
+def model_retrain(
     data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
     / "shared"
     / "data",
+    corrections: Annotated[
+        Path | None,
+        typer.Option(help="a `mentiondesk export corrections` file (default: read them from the database)"),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(min=0.0, help="largest drop of any held-out figure still accepted")
+    ] = 0.01,
+    replay: Annotated[
+        int,
+        typer.Option(min=0, help="training rows replayed beside the corrections, so nothing else is lost"),
+    ] = 3000,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="compare, but do not switch")] = False,
 ) -> None:
-    """Evaluate the model in force on every labelled data set."""
-    from sentiment.model import load_model
-    from sentiment.training.evaluate import evaluate
+    """Fold the agents' label corrections into the model; switch to it only when it is not worse."""
+    from sentiment.training.retrain import read_corrections, retrain
 
-    report = evaluate(load_model(get_settings()), data)
-    typer.echo(json.dumps(report, indent=2, default=str))
+    settings = get_settings()
+    if corrections is not None:
+        try:
+            examples = read_corrections(corrections)
+        except (OSError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+    else:
+        from desk.services.corrections import training_examples
+        from desk.store.engine import make_engine, make_session_factory, migrate
+
+        migrate(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            with make_session_factory(engine)() as session:
+                examples = training_examples(session)
+        finally:
+            engine.dispose()
+    if not examples:
+        raise _fail("no corrections yet: agents correct labels on the desk's thread page")
+    try:
+        result = retrain(data, settings, examples, tolerance=tolerance, replay=replay, dry_run=dry_run)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    report = result.report
+    typer.echo(f"{len(examples)} corrections; old {result.old_version}, new {result.new_version}")
+    typer.echo("| held-out set | macro-F1 old -> new | F1 negative old -> new |\n|---|---|---|")
+    for name, row in report["held_out"].items():
+        old, new = row["old"], row["new"]
+        typer.echo(
+            f"| {name} | {old['macro_f1']:.3f} -> {new['macro_f1']:.3f} "
+            f"| {old['negative_f1']:.3f} -> {new['negative_f1']:.3f} |"
+        )
+    fixes = report["corrections"]
+    typer.echo(
+        f"corrected labels the model now gives: {fixes['old_agrees']} -> {fixes['new_agrees']} "
+        f"of {fixes['n']}"
+    )
+    if result.switched:
+        typer.echo(f"switched to {result.new_version}; restart the workers to score with it")
+    elif report["accepted"]:
+        typer.echo(f"not switched (--dry-run); the candidate is in {result.model_file.parent}")
+    else:
+        typer.echo(
+            f"kept {result.old_version}: a held-out figure fell by {-report['worst_change']:.3f} "
+            f"(more than {tolerance}); the candidate is in {result.model_file.parent}"
+        )
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    """Go back to the model shipped in the repository (undo every retrain's switch)."""
+    from sentiment.registry import ModelRegistry
+
+    ModelRegistry(get_settings().model_dir).activate_committed()
+    typer.echo("the committed model is in force again; restart the workers to score with it")
+
+
+EVAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+EvalData = Annotated[Path, typer.Option("--data", help="folder of the labelled data sets")]
+EvalOutput = Annotated[
+    Path | None, typer.Option("--output", help="report folder (default: var/eval/<model version>/)")
+]
+EvalSets = Annotated[
+    list[str] | None,
+    typer.Option("--sets", help="data sets to evaluate (repeat or comma-separate; default: all)"),
+]
+
+
+def _run_eval(data: Path, output: Path | None, sets: list[str] | None) -> None:
+    from datetime import UTC, datetime
+
+    from mentiondesk.settings import DEFAULT_VAR_DIR
+    from sentiment.model import load_model
+    from sentiment.training.datasets import BENCHMARKS
+    from sentiment.training.evaluate import evaluate, format_confusion, format_table, report_document
+    from sentiment.training.reliability import write_charts
+
+    names = [n.strip() for item in sets for n in item.split(",") if n.strip()] if sets else None
+    unknown = [n for n in names or [] if n not in BENCHMARKS]
+    if unknown:  # before loading the model, which takes a while
+        raise _fail(f"unknown data sets {unknown}; known: {', '.join(BENCHMARKS)}")
+    model = load_model(get_settings())
+    try:
+        report = evaluate(model, data, names)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+    folder = output or DEFAULT_VAR_DIR / "eval" / model.version
+    charts = write_charts(report, folder)
+    document = report_document(report, model.version, measured_at, data, charts)
+    (folder / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+    typer.echo(f"model {model.version}, measured {measured_at}\n")
+    typer.echo(format_table(report))
+    typer.echo("\nECE: calibration error of negativity read as P(negative), 10 equal-width bins.")
+    for row in report:
+        typer.echo("\n" + format_confusion(row))
+    typer.echo(f"\nreport: {folder / 'report.json'}; reliability charts: {len(charts)} PNG in {folder}")
+
+
+@app.command("eval")
+def eval_command(data: EvalData = EVAL_DATA_DIR, output: EvalOutput = None, sets: EvalSets = None) -> None:
+    """Evaluate the model in force: figures per data set and language, report.json and reliability PNGs."""
+    _run_eval(data, output, sets)
+
+
+@model_app.command("eval")
+def model_eval(data: EvalData = EVAL_DATA_DIR, output: EvalOutput = None, sets: EvalSets = None) -> None:
+    """Evaluate the model in force (the same as `mentiondesk eval`)."""
+    _run_eval(data, output, sets)
 
 
 def main() -> None:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     broker_port: int = Field(default=19092, description="port of the embedded broker on 127.0.0.1")
     topic_partitions: int = Field(default=4, ge=1)
     kafka_session_timeout_s: float = Field(default=6.0, gt=0)
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=0,
+        description="How long a worker's fetch may wait at the broker for new data (ms); bounds latency",
+    )
 
     # Database
     database_url: str = Field(
@@ -41,10 +46,28 @@ class Settings(BaseSettings):
         default=None, description="another sequence-classification model (folder or hub id); unset: built-in"
     )
     model_cache_dir: Path = Field(default_factory=_default_model_cache)
+    model_dir: Path = Field(
+        default_factory=lambda: DEFAULT_VAR_DIR / "models",
+        description="where `model retrain` keeps retrained models and which one is active",
+    )
+    quantize: Literal["int8"] | None = Field(
+        default=None, description="int8: run the encoder's linear layers in int8 (faster, see README)"
+    )
     torch_threads: int = Field(default=2, ge=1)
     max_length: int = Field(default=128, ge=8, le=512)
-    batch_size: int = Field(default=32, ge=1)
+    batch_size: int = Field(default=32, ge=1, description="texts per model forward pass")
+    batch_take: int = Field(
+        default=128,
+        ge=1,
+        description="most raw mentions the worker takes at once; the model runs them length-sorted "
+        "in batches of MD_BATCH_SIZE",
+    )
     batch_window_s: float = Field(default=0.25, gt=0)
+    desk_sync_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="how often the worker routes new threads to owners (seconds, at most)",
+    )
     worker_id: str = Field(default="mentiondesk", description="Faust app id = consumer group")
 
     # Desk

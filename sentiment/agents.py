@@ -56,7 +56,7 @@ class _Resources:
 
     def get_writer(self) -> MentionWriter:
         if self.writer is None:
-            self.writer = MentionWriter(settings.database_url)
+            self.writer = MentionWriter(settings.database_url, settings.desk_sync_interval_s)
         return self.writer
 
 
@@ -118,7 +118,9 @@ async def score_agent(stream: AsyncIterable[Any]) -> None:
     """mentions.raw.v1 -> micro-batches -> model -> mentions.scored.v1 (bad ones -> DLQ)."""
     model = await _resources.get_model()
     loop = asyncio.get_running_loop()
-    async for events in stream.take_events(settings.batch_size, within=settings.batch_window_s):  # type: ignore[attr-defined]
+    # Take up to batch_take; the model runs them length-sorted in batches of batch_size, which pads
+    # far less than one batch in arrival order.
+    async for events in stream.take_events(settings.batch_take, within=settings.batch_window_s):  # type: ignore[attr-defined]
         messages = [_raw(e) for e in events]
         outcome = await loop.run_in_executor(_model_executor, _score_isolating_failures, model, messages)
         pending = await _send_dead(outcome.dead)
@@ -151,6 +153,18 @@ async def persist_agent(stream: AsyncIterable[Any]) -> None:
             inserted = await _write_with_retry(scored)
             log.debug("persisted %d scored mentions (%d new)", len(scored), inserted)
         await asyncio.gather(*pending)
+
+
+@app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+async def desk_sync_timer() -> None:
+    """Route the threads of the last batches of a burst (the writer syncs at most every interval)."""
+    writer = _resources.writer
+    if writer is not None and writer.unsynced:
+        try:
+            await asyncio.get_running_loop().run_in_executor(_db_executor, writer.sync_if_due)
+        except Exception:
+            log.exception("desk sync failed; the next pass retries")
+
 
 # Spike alerting on the same scored stream (windows, alerts.v1, alert store and delivery).
 from sentiment import alert_agents as _alert_agents  # noqa: E402, F401

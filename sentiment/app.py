@@ -1,14 +1,14 @@
 """The one Faust app. Topics live in topics.py, agents in agents.py."""
 
-import faust
-
 from mentiondesk.kafka_address import bootstrap_servers
 from mentiondesk.settings import get_settings
+from sentiment.kafka_transport import LowLatencyApp
 
 settings = get_settings()
 
-app = faust.App(
+app = LowLatencyApp(
     settings.worker_id,
+    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     broker=f"kafka://{bootstrap_servers(settings)}",
     store="memory://",
     autodiscover=False,

@@ -1,9 +1,10 @@
 """The negativity model: text in, calibrated P(negative) and a three-way label out.
 
 Two back ends behind one protocol:
-- built-in: the multilingual-e5-small encoder (built offline by `encoder_build`), mean-pooled
-  `query: ` embeddings, and a small committed head (`weights/head.safetensors`) with a fitted
-  temperature;
+- built-in: the multilingual-e5-small encoder (built offline by `encoder_build`) with its committed
+  low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
+  a fitted temperature and per-language negative thresholds, all in one file
+  (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
 
@@ -24,7 +25,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import numpy as np
 import numpy.typing as npt
 
+from schemas.mention import Language
 from schemas.scored import SentimentLabel
+from sentiment.adapter import Adapter
 
 if TYPE_CHECKING:
     import torch
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 LABELS: tuple[SentimentLabel, SentimentLabel, SentimentLabel] = ("negative", "neutral", "positive")
 QUERY_PREFIX = "query: "
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-HEAD_FILE = WEIGHTS_DIR / "head.safetensors"
+MODEL_FILE = WEIGHTS_DIR / "model.safetensors"
 
 F32Array = npt.NDArray[np.float32]
 
@@ -61,15 +64,28 @@ class LabelMappingError(ValueError):
 # --------------------------------------------------------------------------- scores
 
 
-def scores_from_probs(probs: npt.NDArray[np.floating[Any]]) -> list[Score]:
-    """Rows of (negative, neutral, positive) probabilities -> Scores (rows renormalised to 1)."""
+def scores_from_probs(
+    probs: npt.NDArray[np.floating[Any]], thresholds: Sequence[float | None] | None = None
+) -> list[Score]:
+    """Rows of (negative, neutral, positive) probabilities -> Scores (rows renormalised to 1).
+
+    The label is the most probable class, unless the row has a negative threshold: then it is
+    "negative" exactly when P(negative) reaches it, else the more probable of neutral and positive.
+    """
     out: list[Score] = []
-    for raw in np.asarray(probs, dtype=np.float64):
+    for i, raw in enumerate(np.asarray(probs, dtype=np.float64)):
         clipped = np.clip(raw, 0.0, None)
         total = float(clipped.sum())
         row = clipped / total if total > 0 else np.full(3, 1 / 3)
         values: dict[str, float] = {name: float(p) for name, p in zip(LABELS, row, strict=True)}
-        out.append(Score(label=LABELS[int(np.argmax(row))], negativity=values["negative"], probs=values))
+        threshold = thresholds[i] if thresholds is not None else None
+        if threshold is None:
+            label = LABELS[int(np.argmax(row))]
+        elif row[0] >= threshold:
+            label = LABELS[0]
+        else:
+            label = LABELS[1] if row[1] >= row[2] else LABELS[2]
+        out.append(Score(label=label, negativity=values["negative"], probs=values))
     return out
 
 
@@ -108,7 +124,16 @@ def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torc
 class E5Encoder:
     """multilingual-e5-small: `query: ` + text -> L2-normalised mean-pooled embedding."""
 
-    def __init__(self, folder: Path, max_length: int, batch_size: int, threads: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        max_length: int,
+        batch_size: int,
+        threads: int,
+        *,
+        adapter: Adapter | None = None,
+        quantize: str | None = None,
+    ) -> None:
         import torch
         from transformers import AutoTokenizer, BertModel
 
@@ -118,7 +143,18 @@ class E5Encoder:
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         model = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
-        self.model = model.eval()  # type: ignore[no-untyped-call]
+        if adapter is not None:
+            adapter.merge_into(model)
+        model = model.eval()  # type: ignore[no-untyped-call]
+        if quantize == "int8":
+            # Linear layers in int8 with per-batch activation scales: faster on CPU, slightly
+            # different embeddings (see the README's model section for the measured cost).
+            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        elif quantize:
+            raise ValueError(f"unknown quantization {quantize!r}; known: int8")
+        self.model = model
         self.pad_id = int(self.tokenizer.pad_token_id)
         self._lock = threading.Lock()
 
@@ -211,18 +247,43 @@ def file_hash(path: Path, n: int = 10) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:n]
 
 
-class E5HeadModel:
-    """The built-in model: frozen e5-small encoder + committed head."""
+def read_thresholds(meta: dict[str, str] | None) -> dict[str, float]:
+    """Per-language negative thresholds from a model file's metadata ({} when it has none)."""
+    raw = (meta or {}).get("thresholds")
+    if not raw:
+        return {}
+    return {str(k): float(v) for k, v in json.loads(raw).items()}
 
-    def __init__(self, encoder: E5Encoder, head: Head, head_path: Path) -> None:
+
+def builtin_version(model_path: Path, head: Head, quantize: str | None = None) -> str:
+    """The version recorded with every score of the built-in model in `model_path`."""
+    kind = "lora" if (head.meta or {}).get("lora_scale") else "head"
+    suffix = f"-{quantize}" if quantize else ""
+    return f"e5-small-{kind}-{file_hash(model_path)}{suffix}"
+
+
+class E5HeadModel:
+    """The built-in model: e5-small encoder (adapter merged) + head, one file."""
+
+    def __init__(self, encoder: E5Encoder, head: Head, model_path: Path, quantize: str | None = None) -> None:
         self.encoder = encoder
         self.head = head
-        self.version = f"e5-small-head-{file_hash(head_path)}"
+        self.path = model_path
+        self.thresholds = read_thresholds(head.meta)
+        self.version = builtin_version(model_path, head, quantize)
+
+    def threshold_for(self, language: Language) -> float | None:
+        """The negative threshold of a language ("*" covers the others; None = plain argmax)."""
+        return self.thresholds.get(language, self.thresholds.get("*"))
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:
             return []
-        return scores_from_probs(self.head.probs(self.encoder.embed(list(texts))))
+        from sentiment.language import detect_language
+
+        probs = self.head.probs(self.encoder.embed(list(texts)))
+        thresholds = [self.threshold_for(detect_language(t)) for t in texts] if self.thresholds else None
+        return scores_from_probs(probs, thresholds)
 
 
 # --------------------------------------------------------------------------- other HF models
@@ -311,15 +372,35 @@ class HFClassifierModel:
 # --------------------------------------------------------------------------- entry point
 
 
-def load_builtin(settings: Settings, head_path: Path = HEAD_FILE) -> E5HeadModel:
+def active_model_file(settings: Settings) -> Path:
+    """The built-in model's file: the retrained one `model retrain` switched to, else the committed one."""
+    from sentiment.registry import ModelRegistry
+
+    return ModelRegistry(settings.model_dir).active_file() or MODEL_FILE
+
+
+def load_builtin(settings: Settings, model_path: Path | None = None) -> E5HeadModel:
     """The built-in model (building the encoder into the cache if needed)."""
+    from safetensors.numpy import load_file
+
     from sentiment.encoder_build import ensure_encoder
 
-    if not head_path.is_file():
-        raise FileNotFoundError(f"no trained head at {head_path}: run `mentiondesk model train`")
+    path = model_path or active_model_file(settings)
+    if not path.is_file():
+        raise FileNotFoundError(f"no trained model at {path}: run `make model`")
+    head = Head.load(path)
+    scale = (head.meta or {}).get("lora_scale")
+    adapter = Adapter.from_tensors(load_file(str(path)), float(scale)) if scale else None
     folder = ensure_encoder(settings.model_cache_dir)
-    encoder = E5Encoder(folder, settings.max_length, settings.batch_size, settings.torch_threads)
-    return E5HeadModel(encoder, Head.load(head_path), head_path)
+    encoder = E5Encoder(
+        folder,
+        settings.max_length,
+        settings.batch_size,
+        settings.torch_threads,
+        adapter=adapter,
+        quantize=settings.quantize,
+    )
+    return E5HeadModel(encoder, head, path, settings.quantize)
 
 
 def load_model(settings: Settings) -> NegativityModel:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -50,3 +51,19 @@ def training_examples(session: Session) -> list[tuple[str, str]]:
     for row in session.scalars(select(SentimentCorrection).order_by(SentimentCorrection.id)):
         latest[row.mention_id] = (row.text, row.label)
     return list(latest.values())
+
+
+def correction_rows(session: Session) -> Iterator[dict[str, object]]:
+    """Every correction as an export row (oldest first): what `mentiondesk model retrain --corrections`
+    reads back, with who corrected what from which model."""
+    for row in session.scalars(select(SentimentCorrection).order_by(SentimentCorrection.id)):
+        yield {
+            "mention_id": row.mention_id,
+            "text": row.text,
+            "label": row.label,
+            "model_label": row.model_label,
+            "model_version": row.model_version,
+            "lang": row.lang,
+            "corrected_by": row.corrected_by,
+            "created_at": row.created_at,
+        }

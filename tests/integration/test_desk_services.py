@@ -276,3 +276,31 @@ def test_the_workers_write_path_gives_every_new_thread_an_owner(database_url: st
         on_desk = session.scalar(select(func.count()).select_from(DeskThread))
     assert len(owners) == 100 and all(owners) and on_desk == 100
     assert {owners.count("anna"), owners.count("boris")} == {50}, "round-robin, evenly"
+
+
+def test_the_workers_routing_pass_runs_at_most_once_per_interval(database_url: str, engine: Engine) -> None:
+    from sentiment.persistence import MentionWriter
+
+    sessions = make_session_factory(engine)
+    setup_desk(sessions)
+    now = [100.0]
+    writer = MentionWriter(database_url, sync_interval_s=2.0, clock=lambda: now[0])
+
+    def on_desk() -> int:
+        with sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(DeskThread)) or 0)
+
+    try:
+        writer.save([scored_mention(f"t1-{i}", created_at=TUESDAY) for i in range(3)])
+        assert on_desk() == 3 and not writer.unsynced, "the first batch is routed at once"
+        now[0] += 0.5
+        writer.save([scored_mention(f"t2-{i}", created_at=TUESDAY) for i in range(4)])
+        assert on_desk() == 3 and writer.unsynced, "a batch inside the interval waits"
+        assert writer.sync_if_due() is False
+        now[0] += 2.0
+        assert writer.sync_if_due() is True
+        assert on_desk() == 7 and not writer.unsynced
+        writer.save([scored_mention(f"t3-{i}", created_at=TUESDAY) for i in range(2)])
+    finally:
+        writer.close()
+    assert on_desk() == 9, "closing the writer routes what is still waiting"

@@ -144,8 +144,9 @@ def test_long_text_is_truncated_not_fatal(builtin: E5HeadModel, settings: Settin
 
 
 def test_version_is_stable(builtin: E5HeadModel, settings: Settings) -> None:
-    assert builtin.version.startswith("e5-small-head-")
-    assert len(builtin.version) > len("e5-small-head-")
+    assert builtin.version.startswith("e5-small-lora-"), "the shipped model carries its adapter"
+    assert len(builtin.version) > len("e5-small-lora-")
+    assert set(builtin.thresholds) >= {"ru", "en", "*"}
     again = load_model(settings)
     assert again.version == builtin.version
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sentiment.model import softmax
+from sentiment.training.calibration import fit_temperature
 from sentiment.training.datasets import (
     load_airline,
     load_benchmarks,
@@ -17,7 +18,6 @@ from sentiment.training.datasets import (
     subsample_indices,
 )
 from sentiment.training.evaluate import compute_metrics
-from sentiment.training.train import fit_temperature
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(
@@ -69,3 +69,46 @@ def test_metrics() -> None:
     assert m["n"] == 4
     assert m["accuracy"] == 0.5
     assert m["negative_f1"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_threshold_is_the_lowest_cut_off_about_as_good_as_the_best() -> None:
+    from sentiment.training.finetune import best_threshold
+
+    rng = np.random.default_rng(3)
+    is_negative = rng.random(5000) < 0.3
+    negativity = np.clip(np.where(is_negative, 0.65, 0.3) + rng.normal(0, 0.15, 5000), 0, 1)
+    strict = best_threshold(negativity, is_negative, slack=0.0)
+    lenient = best_threshold(negativity, is_negative, slack=0.01)
+    assert 0.35 < strict < 0.6
+    assert lenient < strict, "with slack, a lower cut-off that flags more complaints wins"
+
+    def recall(t: float) -> float:
+        return float((negativity[is_negative] >= t).mean())
+
+    assert recall(lenient) > recall(strict)
+
+
+def test_calibration_gives_a_threshold_per_language_and_a_fallback() -> None:
+    from sentiment.training.finetune import calibrate
+
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(3000, 3)) * 3
+    y = np.array([rng.choice(3, p=p) for p in softmax(logits / 2)])
+    languages = ["ru" if i % 2 else "en" for i in range(3000)]
+    result = calibrate(logits, y, languages)
+    assert result.temperature == pytest.approx(2.0, rel=0.15)
+    assert set(result.thresholds) == {"*", "ru", "en"}
+    assert result.ece_after < result.ece_before
+
+
+def test_length_bucketed_batches_cover_every_row_once_with_little_padding() -> None:
+    from sentiment.training.finetune import length_bucketed_batches
+
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(5, 64, 1000).tolist()
+    batches = list(length_bucketed_batches(lengths, 32, np.random.default_rng(0)))
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    random_order = [list(range(s, min(s + 32, 1000))) for s in range(0, 1000, 32)]
+    padded_random = sum(len(b) * max(lengths[i] for i in b) for b in random_order)
+    assert padded < 0.8 * padded_random

@@ -1,0 +1,247 @@
+"""Learn from the desk: fold agents' label corrections into the model, switch only if not worse.
+
+`mentiondesk model retrain`:
+1. continues training the model in force (its adapter and head, not from scratch) on the
+   corrections, each weighing `CORRECTION_WEIGHT` rows (an agent's label is a deliberate fix),
+   mixed with a seeded, stratified replay of its own training rows (`REPLAY_ROWS`) whose targets
+   are the old model's own probabilities (distillation), so it changes where agents corrected it
+   and stays put elsewhere; `RETRAIN_EPOCHS` epochs at a lower learning rate than the first
+   fine-tune;
+2. keeps the old temperature and per-language thresholds (the model moved little by design);
+3. scores old and new on the same held-out sets and switches (`ModelRegistry.activate`) only when
+   no held-out macro-F1 or negative-class F1 is lower by more than `tolerance` (default 0.01).
+Every score carries the model version, so scores before and after the switch can be told apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sentiment.adapter import Adapter
+from sentiment.language import detect_language
+from sentiment.model import (
+    LABELS,
+    E5HeadModel,
+    F32Array,
+    Head,
+    load_builtin,
+    scores_from_probs,
+    softmax,
+)
+from sentiment.registry import MODEL_NAME, ModelRegistry
+from sentiment.training.datasets import load_benchmarks
+from sentiment.training.evaluate import compute_metrics
+from sentiment.training.finetune import (
+    TRAIN_SETS,
+    Example,
+    dev_split,
+    save_model,
+    train_adapter,
+    training_pool,
+)
+
+if TYPE_CHECKING:
+    from mentiondesk.settings import Settings
+
+CORRECTION_WEIGHT = 3.0
+REPLAY_ROWS = 3000
+RETRAIN_EPOCHS = 2
+RETRAIN_LR_ADAPTER = 5e-5
+RETRAIN_LR_HEAD = 5e-4
+COMPARED = ("macro_f1", "negative_f1")
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    switched: bool
+    old_version: str
+    new_version: str
+    report: dict[str, Any]
+    model_file: Path
+
+
+def _cache_dir(settings: Settings) -> Path:
+    return settings.model_dir / "embeddings"
+
+
+def _embed_cached(model: E5HeadModel, texts: Sequence[str], cache: Path, name: str) -> F32Array:
+    """Embeddings of `texts` by `model`, kept on disk by model version and content."""
+    from tqdm import tqdm
+
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    path = cache / f"{model.version}-{name}-{digest}.npy"
+    if path.is_file():
+        cached: F32Array = np.load(path)
+        if cached.shape[0] == len(texts):
+            return cached
+    with tqdm(total=len(texts), desc=f"embed {name}", unit="text", file=sys.stderr) as bar:
+        vectors = model.encoder.embed(list(texts), progress=bar.update)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
+
+
+def _labels(head: Head, x: F32Array, thresholds: dict[str, float], texts: Sequence[str]) -> list[str]:
+    per_text = [thresholds.get(detect_language(t), thresholds.get("*")) for t in texts]
+    return [s.label for s in scores_from_probs(head.probs(x), per_text if thresholds else None)]
+
+
+def read_corrections(path: Path) -> list[tuple[str, str]]:
+    """(text, label) rows from a corrections export (JSONL or CSV with `text` and `label`)."""
+    import csv
+
+    rows: list[dict[str, Any]]
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    out: list[tuple[str, str]] = []
+    for i, row in enumerate(rows, 1):
+        label = str(row.get("label", "")).strip().lower()
+        if label not in LABELS or not str(row.get("text", "")).strip():
+            raise ValueError(f"{path}: row {i} needs a text and a label in {', '.join(LABELS)}")
+        out.append((str(row["text"]), label))
+    return out
+
+
+def replay_sample(rows: Sequence[Example], size: int, seed: int) -> list[Example]:
+    """At most `size` rows, stratified by (data set, label), seeded."""
+    if size >= len(rows):
+        return list(rows)
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    keys = sorted({(e.group, e.label) for e in rows})
+    for key in keys:
+        idx = np.array([i for i, e in enumerate(rows) if (e.group, e.label) == key])
+        rng.shuffle(idx)
+        keep.extend(int(i) for i in idx[: round(len(idx) * size / len(rows))])
+    return [rows[i] for i in sorted(keep)]
+
+
+def retrain(
+    data_dir: Path,
+    settings: Settings,
+    corrections: Sequence[tuple[str, str]],
+    *,
+    tolerance: float = 0.01,
+    seed: int = 0,
+    replay: int = REPLAY_ROWS,
+    dry_run: bool = False,
+) -> RetrainResult:
+    """Train on corrections, compare on the held-out sets, switch when not worse (see the module doc)."""
+    from safetensors.numpy import load_file
+
+    from sentiment.encoder_build import ensure_encoder
+
+    if not corrections:
+        raise ValueError("no corrections to learn from: agents correct labels on the desk's thread page")
+    started = time.perf_counter()
+    current = load_builtin(settings)
+    cache = _cache_dir(settings)
+    meta = dict(current.head.meta or {})
+    scale = meta.get("lora_scale")
+    if not scale:
+        raise ValueError(f"{current.path} has no adapter to continue from: run `make model` first")
+    old_adapter = Adapter.from_tensors(load_file(str(current.path)), float(scale))
+    assert old_adapter is not None
+    train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
+    benches = load_benchmarks(Path(data_dir))
+    pool = training_pool(benches, train_sets)
+    dev = dev_split(pool, seed)
+    replayed = replay_sample([e for e, d in zip(pool, dev, strict=True) if not d], replay, seed)
+    fixes = [
+        Example(text, LABELS.index(label), CORRECTION_WEIGHT, "corrections", detect_language(text))
+        for text, label in corrections
+    ]
+    x_replay = _embed_cached(current, [e.text for e in replayed], cache, "replay")
+    unanchored = np.full((len(fixes), len(LABELS)), np.nan)
+    teacher = np.vstack([softmax(current.head.logits(x_replay)), unanchored]).astype(np.float32)
+    adapter, head, losses = train_adapter(
+        ensure_encoder(settings.model_cache_dir),
+        replayed + fixes,
+        epochs=RETRAIN_EPOCHS,
+        seed=seed,
+        threads=settings.torch_threads,
+        start=(old_adapter, current.head),
+        lr_adapter=RETRAIN_LR_ADAPTER,
+        lr_head=RETRAIN_LR_HEAD,
+        soft_targets=teacher,
+    )
+    # The new model is the old one nudged on a few hundred rows and held to it elsewhere, so the
+    # old temperature and thresholds stay; refitting them on a small dev set only adds noise.
+    registry = ModelRegistry(settings.model_dir)
+    staging = registry.candidate_dir("staging")
+    thresholds = dict(current.thresholds)
+    new_head = Head(head.weights, head.biases, temperature=current.head.temperature)
+    new_meta = {
+        **{k: v for k, v in meta.items() if k not in {"temperature", "labels", "layers"}},
+        "parent": current.version,
+        "corrections": str(len(corrections)),
+        "retrained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    save_model(staging / MODEL_NAME, new_head, adapter, new_meta)
+    candidate = load_builtin(settings, staging / MODEL_NAME)
+    new_version = candidate.version
+
+    held_out: dict[str, dict[str, Any]] = {}
+    for bench in benches:
+        if not len(bench.test):
+            continue
+        texts = bench.test.texts
+        x_old = _embed_cached(current, texts, cache, f"test-{bench.name}")
+        x_new = candidate.encoder.embed(texts)
+        old = compute_metrics(bench.test.labels, _labels(current.head, x_old, current.thresholds, texts))
+        new = compute_metrics(bench.test.labels, _labels(new_head, x_new, thresholds, texts))
+        held_out[bench.name] = {
+            "old": old,
+            "new": new,
+            "change": {k: round(float(new[k]) - float(old[k]), 4) for k in COMPARED},
+        }
+    wanted = [label for _, label in corrections]
+    fix_texts = [t for t, _ in corrections]
+    before = _labels(current.head, current.encoder.embed(fix_texts), current.thresholds, fix_texts)
+    after = _labels(new_head, candidate.encoder.embed(fix_texts), thresholds, fix_texts)
+    worst = min((v["change"][k] for v in held_out.values() for k in COMPARED), default=0.0)
+    accepted = worst >= -tolerance
+
+    folder = registry.candidate_dir(new_version)
+    model_file = folder / MODEL_NAME
+    (staging / MODEL_NAME).replace(model_file)
+    staging.rmdir()
+    report: dict[str, Any] = {
+        "old_version": current.version,
+        "new_version": new_version,
+        "switched": accepted and not dry_run,
+        "accepted": accepted,
+        "tolerance": tolerance,
+        "worst_change": round(worst, 4),
+        "held_out": held_out,
+        "corrections": {
+            "n": len(corrections),
+            "old_agrees": sum(a == b for a, b in zip(before, wanted, strict=True)),
+            "new_agrees": sum(a == b for a, b in zip(after, wanted, strict=True)),
+            "changed": sum(a != b for a, b in zip(before, after, strict=True)),
+        },
+        "replay_rows": len(replayed),
+        "final_train_loss": round(float(np.mean(losses[-20:])), 4) if losses else None,
+        "temperature": round(new_head.temperature, 4),
+        "thresholds": thresholds,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+    if accepted and not dry_run:
+        registry.activate(model_file, new_version, {"corrections": len(corrections), "worst_change": worst})
+    return RetrainResult(accepted and not dry_run, current.version, new_version, report, model_file)
