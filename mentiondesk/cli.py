@@ -358,7 +358,8 @@ def model_retrain(
     fixes = report["corrections"]
     typer.echo(
         f"corrected labels the model now gives: {fixes['old_agrees']} -> {fixes['new_agrees']} "
-        f"of {fixes['n']}"
+        f"of {fixes['n']} ({fixes['learned_by_weights']} learned by the weights, "
+        "the rest held in the correction memory)"
     )
     if result.switched:
         typer.echo(f"switched to {result.new_version}; restart the workers to score with it")

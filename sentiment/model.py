@@ -28,6 +28,7 @@ import numpy.typing as npt
 from schemas.mention import Language
 from schemas.scored import SentimentLabel
 from sentiment.adapter import Adapter
+from sentiment.memory import CorrectionMemory
 
 if TYPE_CHECKING:
     import torch
@@ -265,9 +266,17 @@ def builtin_version(model_path: Path, head: Head, quantize: str | None = None) -
 class E5HeadModel:
     """The built-in model: e5-small encoder (adapter merged) + head, one file."""
 
-    def __init__(self, encoder: E5Encoder, head: Head, model_path: Path, quantize: str | None = None) -> None:
+    def __init__(
+        self,
+        encoder: E5Encoder,
+        head: Head,
+        model_path: Path,
+        quantize: str | None = None,
+        memory: CorrectionMemory | None = None,
+    ) -> None:
         self.encoder = encoder
         self.head = head
+        self.memory = memory
         self.path = model_path
         self.thresholds = read_thresholds(head.meta)
         self.version = builtin_version(model_path, head, quantize)
@@ -279,9 +288,17 @@ class E5HeadModel:
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:
             return []
+        return self.scores_from_embeddings(self.encoder.embed(list(texts)), texts)
+
+    def scores_from_embeddings(
+        self, x: F32Array, texts: Sequence[str], *, use_memory: bool = True
+    ) -> list[Score]:
+        """Scores of `texts` from their embeddings `x` (`use_memory=False`: the weights alone)."""
         from sentiment.language import detect_language
 
-        probs = self.head.probs(self.encoder.embed(list(texts)))
+        probs = self.head.probs(x)
+        if use_memory and self.memory is not None:
+            probs = self.memory.apply(texts, probs)
         thresholds = [self.threshold_for(detect_language(t)) for t in texts] if self.thresholds else None
         return scores_from_probs(probs, thresholds)
 
@@ -390,7 +407,9 @@ def load_builtin(settings: Settings, model_path: Path | None = None) -> E5HeadMo
         raise FileNotFoundError(f"no trained model at {path}: run `make model`")
     head = Head.load(path)
     scale = (head.meta or {}).get("lora_scale")
-    adapter = Adapter.from_tensors(load_file(str(path)), float(scale)) if scale else None
+    tensors = load_file(str(path))
+    adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
+    memory = CorrectionMemory.from_tensors(tensors)
     folder = ensure_encoder(settings.model_cache_dir)
     encoder = E5Encoder(
         folder,
@@ -400,7 +419,7 @@ def load_builtin(settings: Settings, model_path: Path | None = None) -> E5HeadMo
         adapter=adapter,
         quantize=settings.quantize,
     )
-    return E5HeadModel(encoder, head, path, settings.quantize)
+    return E5HeadModel(encoder, head, path, settings.quantize, memory)
 
 
 def load_model(settings: Settings) -> NegativityModel:

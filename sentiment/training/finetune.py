@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from sentiment.adapter import Adapter, is_target
 from sentiment.encoder_build import encoder_fingerprint, ensure_encoder
+from sentiment.memory import CorrectionMemory
 from sentiment.model import LABELS, QUERY_PREFIX, F32Array, Head, _pad, load_builtin, softmax
 from sentiment.training.calibration import fit_temperature
 from sentiment.training.datasets import Benchmark, load_benchmarks, subsample_indices
@@ -402,8 +403,14 @@ def finetune(
     return metrics
 
 
-def save_model(path: Path, head: Head, adapter: Adapter | None, meta: dict[str, str]) -> None:
-    """One file: the head's layers, the adapter's pairs (if any) and the metadata."""
+def save_model(
+    path: Path,
+    head: Head,
+    adapter: Adapter | None,
+    meta: dict[str, str],
+    memory: CorrectionMemory | None = None,
+) -> None:
+    """One file: the head's layers, the adapter's pairs and the correction memory (if any), the metadata."""
     from safetensors.numpy import save_file
 
     tensors: dict[str, npt.NDArray[Any]] = {}
@@ -414,6 +421,8 @@ def save_model(path: Path, head: Head, adapter: Adapter | None, meta: dict[str, 
         tensors.update(adapter.tensors())
     metadata = {k: v for k, v in (head.meta or {}).items() if k not in {"labels", "temperature", "layers"}}
     metadata.update(meta)
+    if memory is not None:
+        tensors.update(memory.tensors())
     metadata.update(
         labels=",".join(LABELS), temperature=repr(float(head.temperature)), layers=str(len(head.weights))
     )

@@ -7,7 +7,10 @@
    are the old model's own probabilities (distillation), so it changes where agents corrected it
    and stays put elsewhere; `RETRAIN_EPOCHS` epochs at a lower learning rate than the first
    fine-tune;
-2. keeps the old temperature and per-language thresholds (the model moved little by design);
+2. keeps the old temperature and per-language thresholds (the model moved little by design) and
+   stores the corrections in the new model's correction memory (`sentiment.memory`), so the
+   corrected mentions and their near-duplicates score as agents said even where the weights did
+   not move far enough;
 3. scores old and new on the same held-out sets and switches (`ModelRegistry.activate`) only when
    no held-out macro-F1 or negative-class F1 is lower by more than `tolerance` (default 0.01).
 Every score carries the model version, so scores before and after the switch can be told apart.
@@ -29,13 +32,13 @@ import numpy as np
 
 from sentiment.adapter import Adapter
 from sentiment.language import detect_language
+from sentiment.memory import CorrectionMemory
 from sentiment.model import (
     LABELS,
     E5HeadModel,
     F32Array,
     Head,
     load_builtin,
-    scores_from_probs,
     softmax,
 )
 from sentiment.registry import MODEL_NAME, ModelRegistry
@@ -53,7 +56,7 @@ from sentiment.training.finetune import (
 if TYPE_CHECKING:
     from mentiondesk.settings import Settings
 
-CORRECTION_WEIGHT = 3.0
+CORRECTION_WEIGHT = 1.0
 REPLAY_ROWS = 3000
 RETRAIN_EPOCHS = 2
 RETRAIN_LR_ADAPTER = 5e-5
@@ -93,9 +96,8 @@ def _embed_cached(model: E5HeadModel, texts: Sequence[str], cache: Path, name: s
     return vectors
 
 
-def _labels(head: Head, x: F32Array, thresholds: dict[str, float], texts: Sequence[str]) -> list[str]:
-    per_text = [thresholds.get(detect_language(t), thresholds.get("*")) for t in texts]
-    return [s.label for s in scores_from_probs(head.probs(x), per_text if thresholds else None)]
+def _labels(model: E5HeadModel, x: F32Array, texts: Sequence[str], *, use_memory: bool = True) -> list[str]:
+    return [s.label for s in model.scores_from_embeddings(x, texts, use_memory=use_memory)]
 
 
 def read_corrections(path: Path) -> list[tuple[str, str]]:
@@ -192,7 +194,10 @@ def retrain(
         "corrections": str(len(corrections)),
         "retrained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    save_model(staging / MODEL_NAME, new_head, adapter, new_meta)
+    fix_texts = [t for t, _ in corrections]
+    wanted = [label for _, label in corrections]
+    memory = CorrectionMemory.build(fix_texts, [LABELS.index(label) for label in wanted])
+    save_model(staging / MODEL_NAME, new_head, adapter, new_meta, memory)
     candidate = load_builtin(settings, staging / MODEL_NAME)
     new_version = candidate.version
 
@@ -203,17 +208,18 @@ def retrain(
         texts = bench.test.texts
         x_old = _embed_cached(current, texts, cache, f"test-{bench.name}")
         x_new = candidate.encoder.embed(texts)
-        old = compute_metrics(bench.test.labels, _labels(current.head, x_old, current.thresholds, texts))
-        new = compute_metrics(bench.test.labels, _labels(new_head, x_new, thresholds, texts))
+        old = compute_metrics(bench.test.labels, _labels(current, x_old, texts))
+        new = compute_metrics(bench.test.labels, _labels(candidate, x_new, texts))
         held_out[bench.name] = {
             "old": old,
             "new": new,
             "change": {k: round(float(new[k]) - float(old[k]), 4) for k in COMPARED},
+            "memory_hits": sum(memory.label_of(t) is not None for t in texts),
         }
-    wanted = [label for _, label in corrections]
-    fix_texts = [t for t, _ in corrections]
-    before = _labels(current.head, current.encoder.embed(fix_texts), current.thresholds, fix_texts)
-    after = _labels(new_head, candidate.encoder.embed(fix_texts), thresholds, fix_texts)
+    before = _labels(current, current.encoder.embed(fix_texts), fix_texts)
+    x_fix = candidate.encoder.embed(fix_texts)
+    after = _labels(candidate, x_fix, fix_texts)
+    by_weights = _labels(candidate, x_fix, fix_texts, use_memory=False)
     worst = min((v["change"][k] for v in held_out.values() for k in COMPARED), default=0.0)
     accepted = worst >= -tolerance
 
@@ -234,6 +240,7 @@ def retrain(
             "old_agrees": sum(a == b for a, b in zip(before, wanted, strict=True)),
             "new_agrees": sum(a == b for a, b in zip(after, wanted, strict=True)),
             "changed": sum(a != b for a, b in zip(before, after, strict=True)),
+            "learned_by_weights": sum(a == b for a, b in zip(by_weights, wanted, strict=True)),
         },
         "replay_rows": len(replayed),
         "final_train_loss": round(float(np.mean(losses[-20:])), 4) if losses else None,
