@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -33,6 +34,23 @@ def worker_env(bootstrap: str, database_url: str, **extra: str) -> dict[str, str
             env[passed_on] = os.environ[passed_on]
     env.update(extra)
     return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`mentiondesk ARGS` in a subprocess with the caller's environment minus its MD_ settings (the
+    built encoder's cache excepted), plus `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k == "MD_MODEL_CACHE_DIR"}
+    return subprocess.run(
+        [sys.executable, "-m", "mentiondesk.cli", *args],
+        cwd=PROJECT_ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def count_rows(database_url: str, sql: str = "SELECT count(*) FROM mentions") -> int:

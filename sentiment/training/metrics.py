@@ -44,21 +44,16 @@ class DecisionFigures(TypedDict):
     negative_f1: float
     negative_precision: float
     negative_recall: float
-    confusion: list[list[int]]
+    confusion: list[list[int]]  # rows true, columns predicted, LABELS order
 
 
-class Figures(TypedDict):
-    n: int
-    accuracy: float
-    macro_f1: float
-    negative_f1: float
-    negative_precision: float
-    negative_recall: float
+class Figures(DecisionFigures):
+    """Decision figures at the served thresholds, plus argmax figures and calibration."""
+
     argmax_macro_f1: float
     argmax_negative_f1: float
     confidence_ece: float  # top-label confidence vs. argmax correct
     negativity_ece: float  # P(negative) vs. is-negative
-    confusion: list[list[int]]  # rows true, columns predicted, LABELS order
     reliability: list[ReliabilityBin]
 
 

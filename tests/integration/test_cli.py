@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from desk.store.engine import make_engine, make_session_factory, migrate
 from desk.store.repository import persist_batch
 from mentiondesk.broker import free_port
 from tests.factories import conversation
-from tests.support import PROJECT_ROOT
-
-
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k == "MD_MODEL_CACHE_DIR"}
-    return subprocess.run(
-        [sys.executable, "-m", "mentiondesk.cli", *args],
-        cwd=PROJECT_ROOT,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+from tests.support import run_cli
 
 
 def test_score_writes_one_scored_line_per_text(tmp_path: Path) -> None:
@@ -40,7 +24,7 @@ def test_score_writes_one_scored_line_per_text(tmp_path: Path) -> None:
         writer.writerow(["r4", "Заказ пришёл,\nвсё отлично, спасибо"])
     out = tmp_path / "out.jsonl"
 
-    result = _run("score", "--input", str(source), "--output", str(out))
+    result = run_cli("score", "--input", str(source), "--output", str(out))
 
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in map(json.loads, out.read_text("utf-8").splitlines())}
@@ -66,7 +50,7 @@ def test_export_mentions_and_threads_in_both_formats(tmp_path: Path) -> None:
     env = {"MD_DATABASE_URL": database_url}
 
     csv_out = tmp_path / "mentions.csv"
-    result = _run("export", "mentions", "--format", "csv", "--output", str(csv_out), env=env)
+    result = run_cli("export", "mentions", "--format", "csv", "--output", str(csv_out), env=env)
     assert result.returncode == 0, result.stderr
     with csv_out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -76,7 +60,7 @@ def test_export_mentions_and_threads_in_both_formats(tmp_path: Path) -> None:
     assert {r["external_id"] for r in rows} == {m.external_id for m in mentions}
     assert all(r["created_at"].endswith(("Z", "+00:00")) for r in rows)
 
-    result = _run("export", "threads", "--format", "jsonl", env=env)
+    result = run_cli("export", "threads", "--format", "jsonl", env=env)
     assert result.returncode == 0, result.stderr
     threads = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(t["thread_key"] for t in threads) == sorted({m.thread_key for m in mentions})
@@ -87,7 +71,7 @@ def test_replay_without_a_broker_fails_clearly(tmp_path: Path) -> None:
     source = tmp_path / "m.jsonl"
     source.write_text(json.dumps({"text": "hello"}) + "\n", "utf-8")
     port = free_port()
-    result = _run("replay", str(source), env={"MD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}"})
+    result = run_cli("replay", str(source), env={"MD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}"})
     assert result.returncode == 1
     assert f"no Kafka broker at 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -95,7 +79,7 @@ def test_replay_without_a_broker_fails_clearly(tmp_path: Path) -> None:
 
 def test_worker_without_a_broker_fails_clearly(tmp_path: Path) -> None:
     port = free_port()
-    result = _run(
+    result = run_cli(
         "worker",
         env={"MD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "MD_DATABASE_URL": f"sqlite:///{tmp_path}/d.db"},
     )

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,7 @@ from typing import Any
 import pytest
 
 from sentiment.training.datasets import load_benchmarks
-from tests.support import PROJECT_ROOT
+from tests.support import run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ("negative", "neutral", "positive")
@@ -78,20 +75,6 @@ def write_data(folder: Path) -> None:
     )
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    # The built-in model, whatever MD_MODEL the caller has; the built encoder is reused.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k == "MD_MODEL_CACHE_DIR"}
-    return subprocess.run(
-        [sys.executable, "-m", "mentiondesk.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("data")
@@ -130,7 +113,7 @@ def _check_png(folder: Path, entry: dict[str, Any]) -> None:
 def test_eval_reports_every_set_and_pools_each_language(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
 
-    result = _run("eval", "--data", str(data_dir), "--output", str(out))
+    result = run_cli("eval", "--data", str(data_dir), "--output", str(out))
 
     assert result.returncode == 0, result.stderr
     tests = {b.name: b.test for b in load_benchmarks(data_dir)}
@@ -178,7 +161,7 @@ def test_eval_reports_every_set_and_pools_each_language(data_dir: Path, tmp_path
 def test_model_eval_is_the_same_command_limited_by_sets(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "one"
 
-    result = _run("model", "eval", "--data", str(data_dir), "--output", str(out), "--sets", "tweeteval")
+    result = run_cli("model", "eval", "--data", str(data_dir), "--output", str(out), "--sets", "tweeteval")
 
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text("utf-8"))
@@ -196,7 +179,7 @@ def test_model_eval_is_the_same_command_limited_by_sets(data_dir: Path, tmp_path
 
 
 def test_unknown_set_is_refused_before_the_model_loads(data_dir: Path, tmp_path: Path) -> None:
-    result = _run(
+    result = run_cli(
         "eval", "--data", str(data_dir), "--output", str(tmp_path / "x"), "--sets", "tweeteval,nosuch"
     )
 
