@@ -51,7 +51,7 @@ def airline_rows_never_seen(model: NegativityModel) -> tuple[list[tuple[str, str
                 mistakes.setdefault(text, truth)
         if len(mistakes) >= CORRECTIONS and len(right) >= CORRECTIONS:
             break
-    return list(mistakes.items())[:CORRECTIONS], right
+    return list(mistakes.items())[:CORRECTIONS], right[:CORRECTIONS]
 
 
 @pytest.mark.timeout(2400)
