@@ -281,6 +281,8 @@ def model_build() -> None:
 
 
 WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"
+TRAIN_EPOCHS = 3
+"""`model train`'s default passes, those of the shipped model (`sentiment.training.finetune.EPOCHS`)."""
 
 
 @model_app.command("train")
@@ -289,7 +291,7 @@ def model_train(
     / "shared"
     / "data",
     seed: int = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="passes over the training rows")] = 2,
+    epochs: Annotated[int, typer.Option(min=1, help="passes over the training rows")] = TRAIN_EPOCHS,
     output: Annotated[Path, typer.Option(help="folder for model.safetensors and metrics.json")] = WEIGHTS_DIR,
     limit: Annotated[
         int | None, typer.Option(min=1, help="train on this many rows only (a quick check)")
@@ -299,6 +301,23 @@ def model_train(
     from sentiment.training.finetune import finetune
 
     metrics = finetune(data, get_settings(), output, seed=seed, epochs=epochs, limit=limit)
+    typer.echo(json.dumps(metrics, indent=2, default=str))
+
+
+@model_app.command("calibrate")
+def model_calibrate(
+    data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
+    / "shared"
+    / "data",
+    model: Annotated[Path, typer.Option(help="the model file to calibrate in place")] = WEIGHTS_DIR
+    / "model.safetensors",
+) -> None:
+    """Refit a trained model's calibration and thresholds on its dev part, and report the figures."""
+    from sentiment.training.finetune import recalibrate
+
+    if not model.is_file():
+        raise typer.BadParameter(f"no model file at {model}", param_hint="--model")
+    metrics = recalibrate(data, get_settings(), model)
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 

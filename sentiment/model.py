@@ -3,7 +3,7 @@
 Two back ends behind one protocol:
 - built-in: the multilingual-e5-small encoder (built offline by `encoder_build`) with its committed
   low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
-  a fitted temperature and per-language negative thresholds, all in one file
+  per-language calibration (temperature and class biases) and negative thresholds, all in one file
   (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
@@ -248,6 +248,34 @@ def file_hash(path: Path, n: int = 10) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:n]
 
 
+@dataclass(frozen=True, slots=True)
+class LogitScaling:
+    """One language's calibration of the head's logits: softmax(logits / temperature + bias)."""
+
+    temperature: float
+    bias: tuple[float, float, float] = (0.0, 0.0, 0.0)  # negative, neutral, positive
+
+    def probs(self, logits: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
+        return softmax(np.asarray(logits, dtype=np.float64) / self.temperature + np.array(self.bias))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"temperature": round(self.temperature, 6), "bias": [round(b, 6) for b in self.bias]}
+
+
+def read_scalings(meta: dict[str, str] | None) -> dict[str, LogitScaling]:
+    """Per-language logit scalings from a model file's metadata ({} when it has none: plain temperature)."""
+    raw = (meta or {}).get("calibration")
+    if not raw:
+        return {}
+    out: dict[str, LogitScaling] = {}
+    for language, item in json.loads(raw).items():
+        bias = tuple(float(b) for b in item.get("bias", (0.0, 0.0, 0.0)))
+        if len(bias) != len(LABELS):
+            raise ValueError(f"calibration of {language!r}: {len(bias)} biases, expected {len(LABELS)}")
+        out[str(language)] = LogitScaling(float(item["temperature"]), (bias[0], bias[1], bias[2]))
+    return out
+
+
 def read_thresholds(meta: dict[str, str] | None) -> dict[str, float]:
     """Per-language negative thresholds from a model file's metadata ({} when it has none)."""
     raw = (meta or {}).get("thresholds")
@@ -279,11 +307,28 @@ class E5HeadModel:
         self.memory = memory
         self.path = model_path
         self.thresholds = read_thresholds(head.meta)
+        self.scalings = read_scalings(head.meta)
         self.version = builtin_version(model_path, head, quantize)
 
     def threshold_for(self, language: Language) -> float | None:
         """The negative threshold of a language ("*" covers the others; None = plain argmax)."""
         return self.thresholds.get(language, self.thresholds.get("*"))
+
+    def scaling_for(self, language: Language) -> LogitScaling:
+        """The logit scaling of a language ("*" covers the others; else the head's temperature)."""
+        return self.scalings.get(language) or self.scalings.get("*") or LogitScaling(self.head.temperature)
+
+    def calibrated_probs(self, x: F32Array, languages: Sequence[Language]) -> npt.NDArray[np.float64]:
+        """Calibrated (negative, neutral, positive) rows of embeddings `x` in these languages."""
+        if not self.scalings:
+            return self.head.probs(x)
+        logits = self.head.logits(x)
+        probs = np.empty_like(logits)
+        langs = np.array(languages)
+        for language in sorted(set(languages)):
+            rows = langs == language
+            probs[rows] = self.scaling_for(language).probs(logits[rows])
+        return probs
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:
@@ -296,10 +341,11 @@ class E5HeadModel:
         """Scores of `texts` from their embeddings `x` (`use_memory=False`: the weights alone)."""
         from sentiment.language import detect_language
 
-        probs = self.head.probs(x)
+        languages = [detect_language(t) for t in texts] if self.thresholds or self.scalings else []
+        probs = self.calibrated_probs(x, languages)
         if use_memory and self.memory is not None:
             probs = self.memory.apply(texts, probs)
-        thresholds = [self.threshold_for(detect_language(t)) for t in texts] if self.thresholds else None
+        thresholds = [self.threshold_for(lang) for lang in languages] if self.thresholds else None
         return scores_from_probs(probs, thresholds)
 
 

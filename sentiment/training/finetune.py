@@ -2,19 +2,21 @@
 
 Recipe (seeded; the data folder is an argument):
 1. pool the training parts of the labelled sets (`TRAIN_SETS`): RuSentiTweet train, the 80% of
-   OpenSentimentCorpus outside its fixed hold-out, and 4,000 airline rows at half weight. TweetEval
-   is never trained on: it measures how the model carries over to general English tweets;
+   OpenSentimentCorpus and of TweetEval validation outside their fixed hold-outs (TweetEval at
+   double weight: the only general English tweets), and 4,000 airline rows at half weight. The
+   hold-outs and RuSentiTweet test are never trained on;
 2. keep a seeded, stratified dev part (`DEV_FRACTION`, by set and label) out of training: it fits
-   the temperature and chooses the per-language thresholds;
+   the calibration and chooses the per-language thresholds;
 3. train LoRA (rank `RANK`) on every attention projection and feed-forward layer of the encoder and
    a linear head on the L2-normalised mean-pooled `query: ` embedding, jointly: AdamW, linear
    warm-up and decay, `EPOCHS` epochs of batches of similar length, texts cut at `TRAIN_MAX_LENGTH`
    tokens (tweets rarely reach it);
 4. save the adapter (fp16) and head into one file, then load it the way the worker does (adapter
    merged into the weights, serving max length) and embed the dev part and every test part;
-5. fit the temperature on dev, and per language the negative threshold: the lowest cut-off whose
-   negative-class F1 is within `THRESHOLD_SLACK` of the best (a missed complaint costs more than
-   a false alarm, so of equally good cut-offs the one that flags most complaints wins);
+5. per language, fit the calibration on dev (vector scaling: a temperature and class biases), and
+   the negative threshold: the lowest cut-off whose negative-class F1 is within `THRESHOLD_SLACK`
+   of the best (a missed complaint costs more than a false alarm, so of equally good cut-offs the
+   one that flags most complaints wins); `mentiondesk model calibrate` redoes this step alone;
 6. write `model.safetensors` and `metrics.json` (every test part's figures, sizes, timings).
 """
 
@@ -35,8 +37,17 @@ import numpy.typing as npt
 from sentiment.adapter import Adapter, is_target
 from sentiment.encoder_build import encoder_fingerprint, ensure_encoder
 from sentiment.memory import CorrectionMemory
-from sentiment.model import LABELS, QUERY_PREFIX, F32Array, Head, _pad, load_builtin, softmax
-from sentiment.training.calibration import fit_temperature
+from sentiment.model import (
+    LABELS,
+    QUERY_PREFIX,
+    F32Array,
+    Head,
+    LogitScaling,
+    _pad,
+    load_builtin,
+    softmax,
+)
+from sentiment.training.calibration import fit_logit_scaling, fit_temperature
 from sentiment.training.datasets import Benchmark, load_benchmarks, subsample_indices
 from sentiment.training.evaluate import compute_metrics
 from sentiment.training.metrics import expected_calibration_error, negativity_ece
@@ -139,27 +150,44 @@ def best_threshold(
     return float(next(t for t, f in zip(cutoffs, scores, strict=True) if f >= best - slack))
 
 
+MIN_CALIBRATION_ROWS = 200
+"""A language with fewer dev rows than this is calibrated by the all-languages fit ("*")."""
+
+
 @dataclass(frozen=True)
 class Calibration:
-    temperature: float
+    temperature: float  # one temperature over all dev rows (reported; models before vector scaling)
+    scalings: dict[str, LogitScaling]  # language -> temperature and class biases; "*" for the others
     thresholds: dict[str, float]  # language -> cut-off; "*" for the others
     ece_before: float
     ece_after: float
+
+    def meta(self) -> dict[str, str]:
+        """The model file's metadata entries that carry this calibration."""
+        return {
+            "calibration": json.dumps({k: v.to_json() for k, v in self.scalings.items()}, sort_keys=True),
+            "thresholds": json.dumps(self.thresholds, sort_keys=True),
+        }
 
 
 def calibrate(
     logits: npt.NDArray[np.float64], y: npt.NDArray[np.int64], languages: Sequence[str]
 ) -> Calibration:
-    """Temperature (NLL on these held-out rows), then per-language cut-offs on the calibrated P(negative)."""
-    temperature = fit_temperature(logits, y)
-    probs = softmax(logits / temperature)
+    """Per language: vector scaling (NLL on these held-out rows), then the cut-off on the result."""
     langs = np.array(languages)
-    thresholds = {"*": best_threshold(probs[:, 0], y == 0)}
+    scalings = {"*": fit_logit_scaling(logits, y)}
+    thresholds = {"*": best_threshold(scalings["*"].probs(logits)[:, 0], y == 0)}
+    probs = scalings["*"].probs(logits)
     for language in sorted(set(langs.tolist())):
         sel = langs == language
+        if int(sel.sum()) < MIN_CALIBRATION_ROWS:
+            continue
+        scalings[language] = fit_logit_scaling(logits[sel], y[sel])
+        probs[sel] = scalings[language].probs(logits[sel])
         thresholds[language] = best_threshold(probs[sel, 0], y[sel] == 0)
     return Calibration(
-        temperature,
+        fit_temperature(logits, y),
+        scalings,
         thresholds,
         expected_calibration_error(softmax(logits), y),
         expected_calibration_error(probs, y),
@@ -347,19 +375,50 @@ def finetune(
     path = out_dir / MODEL_NAME
     save_model(path, plain_head, adapter, meta)
 
-    # From here on: the saved file, loaded as the worker loads it.
+    figures = calibrate_and_report(path, benches, dev_rows, settings)
+    metrics: dict[str, Any] = {
+        **figures,
+        "recipe": meta["recipe"],
+        "train_sets": list(train_sets),
+        "subsample": SUBSAMPLE,
+        "set_weights": SET_WEIGHTS,
+        "n_train": len(train_rows),
+        "n_dev": len(dev_rows),
+        "final_train_loss": round(float(np.mean(losses[-100:])), 4),
+        "seed": seed,
+        "torch_threads": settings.torch_threads,
+        "train_seconds": round(train_s, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
+
+
+def calibrate_and_report(
+    path: Path, benches: Sequence[Benchmark], dev_rows: Sequence[Example], settings: Settings
+) -> dict[str, Any]:
+    """Calibrate the model file at `path` on `dev_rows` (rewriting the file), then score every test part.
+
+    The model is loaded the way the worker loads it (adapter merged, serving max length), so the
+    calibration fits what is served. The adapter, head weights and correction memory stay as they are.
+    """
+    from safetensors.numpy import load_file
+
     served = load_builtin(settings, path)
     dev_x = served.encoder.embed([e.text for e in dev_rows])
     dev_y = np.array([e.label for e in dev_rows], dtype=np.int64)
-    dev_logits = plain_head.logits(dev_x)
-    calibration = calibrate(dev_logits, dev_y, [e.language for e in dev_rows])
-    temperature, thresholds = calibration.temperature, calibration.thresholds
-    meta.update(
-        thresholds=json.dumps(thresholds, sort_keys=True),
-        threshold_rule=f"lowest within {THRESHOLD_SLACK} of best F1",
+    calibration = calibrate(served.head.logits(dev_x), dev_y, [e.language for e in dev_rows])
+    meta = {k: v for k, v in (served.head.meta or {}).items() if k not in {"threshold_rule"}}
+    meta.update(calibration.meta(), threshold_rule=f"lowest within {THRESHOLD_SLACK} of best F1")
+    tensors = load_file(str(path))
+    scale = meta.get("lora_scale")
+    save_model(
+        path,
+        Head(served.head.weights, served.head.biases, temperature=calibration.temperature),
+        Adapter.from_tensors(tensors, float(scale)) if scale else None,
+        meta,
+        CorrectionMemory.from_tensors(tensors),
     )
-    final_head = Head(plain_head.weights, plain_head.biases, temperature=temperature)
-    save_model(path, final_head, adapter, meta)
 
     final = load_builtin(settings, path)
     report: dict[str, Any] = {}
@@ -377,29 +436,39 @@ def finetune(
         figures["ece"] = round(expected_calibration_error(probs, truth), 4)
         figures["negativity_ece"] = round(negativity_ece(probs[:, 0], negatives), 4)
         report[bench.name] = figures
-
-    metrics: dict[str, Any] = {
+    return {
         "model_version": final.version,
         "test": report,
-        "temperature": round(temperature, 4),
-        "thresholds": thresholds,
+        "temperature": round(calibration.temperature, 4),
+        "calibration": {k: v.to_json() for k, v in calibration.scalings.items()},
+        "thresholds": calibration.thresholds,
         "threshold_slack": THRESHOLD_SLACK,
         "dev_ece_before": round(calibration.ece_before, 4),
         "dev_ece_after": round(calibration.ece_after, 4),
-        "recipe": meta["recipe"],
-        "train_sets": list(train_sets),
-        "subsample": SUBSAMPLE,
-        "set_weights": SET_WEIGHTS,
-        "n_train": len(train_rows),
-        "n_dev": len(dev_rows),
-        "final_train_loss": round(float(np.mean(losses[-100:])), 4),
         "model_bytes": path.stat().st_size,
-        "seed": seed,
-        "torch_threads": settings.torch_threads,
-        "train_seconds": round(train_s, 1),
-        "total_seconds": round(time.perf_counter() - started, 1),
     }
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+
+
+def recalibrate(data_dir: Path, settings: Settings, path: Path) -> dict[str, Any]:
+    """Refit the calibration of a trained model file on the dev part of its own recipe.
+
+    The dev rows are the ones the model was not trained on: the same seed and training sets as
+    recorded in the file's metadata. Updates `metrics.json` beside the file, keeping the training
+    figures, and returns it.
+    """
+    meta = Head.load(path).meta or {}
+    train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
+    seed = int(meta.get("seed", "0"))
+    benches = load_benchmarks(Path(data_dir))
+    pool = training_pool(benches, train_sets)
+    dev = dev_split(pool, seed)
+    dev_rows = [e for e, d in zip(pool, dev, strict=True) if d]
+    metrics_file = path.parent / "metrics.json"
+    metrics: dict[str, Any] = (
+        json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    )
+    metrics.update(calibrate_and_report(path, benches, dev_rows, settings))
+    metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return metrics
 
 

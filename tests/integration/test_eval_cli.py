@@ -186,3 +186,44 @@ def test_unknown_set_is_refused_before_the_model_loads(data_dir: Path, tmp_path:
     assert result.returncode == 1
     assert "unknown data sets ['nosuch']" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_model_calibrate_refits_calibration_and_keeps_the_trained_weights(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """`model calibrate` rewrites only the calibration and thresholds of a model file, fitted on the
+    dev part of the model's own recipe, and reports every set's figures beside it."""
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    from sentiment.model import MODEL_FILE, Head, read_scalings
+
+    model = tmp_path / "model.safetensors"
+    shutil.copy(MODEL_FILE, model)
+    before = load_file(str(model))
+
+    result = run_cli("model", "calibrate", "--data", str(data_dir), "--model", str(model))
+
+    assert result.returncode == 0, result.stderr
+    after = load_file(str(model))
+    assert sorted(after) == sorted(before)
+    for name, tensor in before.items():
+        assert (after[name] == tensor).all(), f"{name} changed: only the calibration may"
+    meta = Head.load(model).meta or {}
+    scalings = read_scalings(meta)
+    # The tiny folder's dev part holds a few rows per language: too few for a language of its own.
+    assert set(scalings) == {"*"}
+    assert json.loads(meta["thresholds"]).keys() == {"*"}
+    assert meta["recipe"] == (Head.load(MODEL_FILE).meta or {})["recipe"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["test"]) == {"rusentitweet", "opensentimentcorpus", "tweeteval", "airline"}
+    assert metrics["test"]["rusentitweet"]["n"] == WRITTEN_TEST_N["rusentitweet"]
+    assert metrics["calibration"]["*"] == scalings["*"].to_json()
+
+
+def test_model_calibrate_refuses_a_missing_model_file(data_dir: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "none.safetensors"
+    result = run_cli("model", "calibrate", "--data", str(data_dir), "--model", str(missing))
+    assert result.returncode == 2
+    assert "no model file" in result.stderr

@@ -151,6 +151,21 @@ def test_version_is_stable(builtin: E5HeadModel, settings: Settings) -> None:
     assert again.version == builtin.version
 
 
+def test_each_language_is_calibrated_with_its_own_scaling(builtin: E5HeadModel) -> None:
+    """A Russian and an English text are scored with their language's calibration, anything else
+    with the all-languages one, and negativity is that calibrated P(negative)."""
+    assert set(builtin.scalings) >= {"ru", "en", "*"}
+    assert builtin.scalings["ru"] != builtin.scalings["en"]
+    texts = ["Заказ не пришёл уже неделю, верните деньги", "My order never arrived, refund me", "12345 !!!"]
+    logits = builtin.head.logits(builtin.encoder.embed(texts))
+    scores = builtin.score(texts)
+    for i, language in enumerate(("ru", "en", "*")):
+        expected = builtin.scalings[language].probs(logits[i : i + 1])[0]
+        assert scores[i].negativity == pytest.approx(float(expected[0]), abs=1e-5), language
+        unscaled = float(np.exp(logits[i, 0]) / np.exp(logits[i]).sum())
+        assert abs(scores[i].negativity - unscaled) > 1e-4, "the calibration must change something"
+
+
 # ------------------------------------------------------------------ other Hugging Face classifiers
 
 

@@ -112,3 +112,69 @@ def test_length_bucketed_batches_cover_every_row_once_with_little_padding() -> N
     random_order = [list(range(s, min(s + 32, 1000))) for s in range(0, 1000, 32)]
     padded_random = sum(len(b) * max(lengths[i] for i in b) for b in random_order)
     assert padded < 0.8 * padded_random
+
+
+def test_vector_scaling_recovers_each_languages_temperature_and_class_shift() -> None:
+    """A class balance that differs by language is undone per language, which one temperature cannot do."""
+    from sentiment.training.finetune import calibrate
+    from sentiment.training.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(6000, 3)) * 3
+    languages = np.array(["ru" if i % 2 else "en" for i in range(6000)])
+    truth_ru = softmax(logits / 2 + np.array([1.0, 0.0, -0.5]))
+    truth_en = softmax(logits / 1.5 + np.array([-1.0, 0.0, 0.0]))
+    true_probs = np.where((languages == "ru")[:, None], truth_ru, truth_en)
+    y = np.array([rng.choice(3, p=p) for p in true_probs])
+
+    result = calibrate(logits, y, languages.tolist())
+
+    ru, en = result.scalings["ru"], result.scalings["en"]
+    assert ru.temperature == pytest.approx(2.0, rel=0.15)
+    assert en.temperature == pytest.approx(1.5, rel=0.15)
+    assert ru.bias[0] == pytest.approx(1.0, abs=0.25) and ru.bias[2] == pytest.approx(-0.5, abs=0.25)
+    assert en.bias[0] == pytest.approx(-1.0, abs=0.25) and en.bias[2] == pytest.approx(0.0, abs=0.25)
+    one_temperature = softmax(logits / result.temperature)
+    for language in ("ru", "en"):
+        sel = languages == language
+        scaled = result.scalings[language].probs(logits[sel])
+        assert expected_calibration_error(scaled, y[sel]) < expected_calibration_error(
+            one_temperature[sel], y[sel]
+        )
+
+
+def test_a_language_with_few_dev_rows_falls_back_to_the_all_languages_fit() -> None:
+    from sentiment.training.finetune import MIN_CALIBRATION_ROWS, calibrate
+
+    rng = np.random.default_rng(8)
+    logits = rng.normal(size=(2000, 3)) * 2
+    y = np.array([rng.choice(3, p=p) for p in softmax(logits)])
+    languages = ["ru"] * (2000 - MIN_CALIBRATION_ROWS + 1) + ["other"] * (MIN_CALIBRATION_ROWS - 1)
+    result = calibrate(logits, y, languages)
+    assert set(result.scalings) == {"*", "ru"}
+    assert set(result.thresholds) == {"*", "ru"}
+
+
+def test_calibration_round_trips_through_the_model_files_metadata() -> None:
+    from sentiment.model import read_scalings, read_thresholds
+    from sentiment.training.finetune import calibrate
+
+    rng = np.random.default_rng(9)
+    logits = rng.normal(size=(1000, 3))
+    y = rng.integers(0, 3, 1000)
+    result = calibrate(logits, y, ["en"] * 1000)
+    meta = result.meta()
+    assert read_thresholds(meta) == result.thresholds
+    read = read_scalings(meta)
+    assert set(read) == {"*", "en"}
+    np.testing.assert_allclose(read["en"].probs(logits), result.scalings["en"].probs(logits), atol=1e-4)
+
+
+def test_make_model_trains_the_shipped_models_recipe() -> None:
+    """`make model` (`model train` with its defaults) must rebuild what is shipped, epochs included."""
+    from mentiondesk.cli import TRAIN_EPOCHS
+    from sentiment.model import MODEL_FILE, Head
+    from sentiment.training.finetune import EPOCHS
+
+    assert TRAIN_EPOCHS == EPOCHS
+    assert f"epochs={EPOCHS} " in (Head.load(MODEL_FILE).meta or {})["recipe"]
