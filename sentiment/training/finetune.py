@@ -176,8 +176,8 @@ def calibrate(
     """Per language: vector scaling (NLL on these held-out rows), then the cut-off on the result."""
     langs = np.array(languages)
     scalings = {"*": fit_logit_scaling(logits, y)}
-    thresholds = {"*": best_threshold(scalings["*"].probs(logits)[:, 0], y == 0)}
-    probs = scalings["*"].probs(logits)
+    probs = scalings["*"].probs(logits)  # rows of languages with a fit of their own are replaced below
+    thresholds = {"*": best_threshold(probs[:, 0], y == 0)}
     for language in sorted(set(langs.tolist())):
         sel = langs == language
         if int(sel.sum()) < MIN_CALIBRATION_ROWS:
@@ -408,8 +408,11 @@ def calibrate_and_report(
     dev_x = served.encoder.embed([e.text for e in dev_rows])
     dev_y = np.array([e.label for e in dev_rows], dtype=np.int64)
     calibration = calibrate(served.head.logits(dev_x), dev_y, [e.language for e in dev_rows])
-    meta = {k: v for k, v in (served.head.meta or {}).items() if k not in {"threshold_rule"}}
-    meta.update(calibration.meta(), threshold_rule=f"lowest within {THRESHOLD_SLACK} of best F1")
+    meta = {
+        **(served.head.meta or {}),
+        **calibration.meta(),
+        "threshold_rule": f"lowest within {THRESHOLD_SLACK} of best F1",
+    }
     tensors = load_file(str(path))
     scale = meta.get("lora_scale")
     save_model(
