@@ -40,6 +40,7 @@ from sentiment.memory import CorrectionMemory
 from sentiment.model import (
     LABELS,
     QUERY_PREFIX,
+    E5HeadModel,
     F32Array,
     Head,
     LogitScaling,
@@ -423,7 +424,8 @@ def calibrate_and_report(
         CorrectionMemory.from_tensors(tensors),
     )
 
-    final = load_builtin(settings, path)
+    # The same encoder (the adapter did not change); the head now carries the calibration.
+    final = E5HeadModel(served.encoder, Head.load(path), path, settings.quantize, served.memory)
     report: dict[str, Any] = {}
     for bench in benches:
         scores = final.score(bench.test.texts)
