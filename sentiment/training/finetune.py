@@ -116,6 +116,24 @@ def dev_split(pool: Sequence[Example], seed: int, fraction: float = DEV_FRACTION
     return mask
 
 
+def recipe_split(
+    benches: Sequence[Benchmark], train_sets: Sequence[str], seed: int
+) -> tuple[list[Example], list[Example]]:
+    """The recipe's training rows and its dev rows (`dev_split` of the pool of `train_sets`)."""
+    pool = training_pool(benches, train_sets)
+    dev = dev_split(pool, seed)
+    return (
+        [e for e, d in zip(pool, dev, strict=True) if not d],
+        [e for e, d in zip(pool, dev, strict=True) if d],
+    )
+
+
+def recorded_recipe(meta: dict[str, str]) -> tuple[list[str], int]:
+    """The training sets and seed a model file was trained with (its metadata; the defaults if absent)."""
+    train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
+    return train_sets, int(meta.get("seed", "0"))
+
+
 def length_bucketed_batches(
     lengths: Sequence[int], batch_size: int, rng: np.random.Generator, window: int = 50
 ) -> Iterator[list[int]]:
@@ -353,10 +371,7 @@ def finetune(
     rng = np.random.default_rng(seed)
     folder = ensure_encoder(settings.model_cache_dir)
     benches = load_benchmarks(Path(data_dir))
-    pool = training_pool(benches, train_sets)
-    dev = dev_split(pool, seed)
-    train_rows = [e for e, d in zip(pool, dev, strict=True) if not d]
-    dev_rows = [e for e, d in zip(pool, dev, strict=True) if d]
+    train_rows, dev_rows = recipe_split(benches, train_sets, seed)
     if limit is not None:
         train_rows = [train_rows[int(i)] for i in sorted(rng.permutation(len(train_rows))[:limit])]
 
@@ -461,13 +476,9 @@ def recalibrate(data_dir: Path, settings: Settings, path: Path) -> dict[str, Any
     recorded in the file's metadata. Updates `metrics.json` beside the file, keeping the training
     figures, and returns it.
     """
-    meta = Head.load(path).meta or {}
-    train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
-    seed = int(meta.get("seed", "0"))
+    train_sets, seed = recorded_recipe(Head.load(path).meta or {})
     benches = load_benchmarks(Path(data_dir))
-    pool = training_pool(benches, train_sets)
-    dev = dev_split(pool, seed)
-    dev_rows = [e for e, d in zip(pool, dev, strict=True) if d]
+    _, dev_rows = recipe_split(benches, train_sets, seed)
     metrics_file = path.parent / "metrics.json"
     metrics: dict[str, Any] = (
         json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}

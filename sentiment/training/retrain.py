@@ -45,12 +45,11 @@ from sentiment.registry import MODEL_NAME, ModelRegistry
 from sentiment.training.datasets import load_benchmarks
 from sentiment.training.evaluate import compute_metrics
 from sentiment.training.finetune import (
-    TRAIN_SETS,
     Example,
-    dev_split,
+    recipe_split,
+    recorded_recipe,
     save_model,
     train_adapter,
-    training_pool,
 )
 
 if TYPE_CHECKING:
@@ -159,11 +158,11 @@ def retrain(
         raise ValueError(f"{current.path} has no adapter to continue from: run `make model` first")
     old_adapter = Adapter.from_tensors(load_file(str(current.path)), float(scale))
     assert old_adapter is not None
-    train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
+    # Replay only rows the model was trained on: the split of the seed it was trained with.
+    train_sets, trained_seed = recorded_recipe(meta)
     benches = load_benchmarks(Path(data_dir))
-    pool = training_pool(benches, train_sets)
-    dev = dev_split(pool, seed)
-    replayed = replay_sample([e for e, d in zip(pool, dev, strict=True) if not d], replay, seed)
+    trained_rows, _ = recipe_split(benches, train_sets, trained_seed)
+    replayed = replay_sample(trained_rows, replay, seed)
     fixes = [
         Example(text, LABELS.index(label), CORRECTION_WEIGHT, "corrections", detect_language(text))
         for text, label in corrections
