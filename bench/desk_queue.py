@@ -19,13 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, text
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Author, Mention, Thread
+from core.db.models_desk import DeskThread
+from core.db.scratch import scratch_postgres_database
 from desk.services.auth import Actor
 from desk.services.clocks import BusinessCalendar, first_response_due, rank_at, resolution_due
 from desk.services.worklist import desk_queue
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Author, Mention, Thread
-from desk.store.models_desk import DeskThread
-from desk.store.scratch import scratch_postgres_database
 
 THREADS = 100_000
 RUNS = 30

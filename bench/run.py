@@ -21,11 +21,11 @@ from pathlib import Path
 import psutil
 from sqlalchemy import text
 
-from desk.store.engine import make_engine, migrate
-from ingest.producer import MentionProducer, ensure_topics
+from core.bus.producer import MentionProducer, ensure_topics
+from core.db.engine import make_engine, migrate
+from core.settings import PROJECT_ROOT, Settings
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker, free_port
-from mentiondesk.settings import PROJECT_ROOT, Settings
 from schemas import Author, Mention
 
 SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
@@ -134,7 +134,7 @@ def _latencies_ms(database_url: str, tag: str) -> list[float]:
     """Time from being sent (collected_at) to being stored, per mention."""
     from sqlalchemy import select
 
-    from desk.store.models import Mention as MentionRow
+    from core.db.models import Mention as MentionRow
 
     engine = make_engine(database_url)
     try:

@@ -1,4 +1,4 @@
-"""Collector health: what the runner records after every poll, and how it reads back.
+"""Collector health: what the runner records after every poll (read back by core.db.collector_status).
 
 Stored per collector: state (ok, failing, rate_limited, stopped), last success, last error with its
 message, an alert, mentions delivered (total and per hour) and lag. "stalled" is computed on read:
@@ -11,30 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.repository_ingest import add_delivered, health_rows, mentions_last_hour, upsert_health
+from core.db.repository_ingest import add_delivered, upsert_health
 from schemas import Mention
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CollectorStatus:
-    collector: str
-    state: str  # ok, failing, rate_limited, stopped or stalled
-    last_success_at: datetime | None
-    last_error_at: datetime | None
-    last_error: str | None
-    alert: str | None
-    mentions_total: int
-    mentions_per_hour: int
-    lag_s: float | None
-    retry_at: datetime | None
-    poll_interval_s: float
 
 
 class HealthBook:
@@ -104,36 +88,3 @@ class HealthBook:
     def noted(self, collector: str, message: str, now: datetime) -> None:
         """An error that did not stop the poll (a skipped page): recorded, state unchanged."""
         self._write(collector, last_error_at=now, last_error=message)
-
-
-def read_status(session: Session, now: datetime, stall_periods: int) -> list[CollectorStatus]:
-    """Every collector's health as users see it, with stalled computed and alerts filled in."""
-    per_hour = mentions_last_hour(session, now)
-    out: list[CollectorStatus] = []
-    for row in health_rows(session):
-        limit = timedelta(seconds=row.poll_interval_s * stall_periods)
-        since = row.last_success_at or row.started_at or row.updated_at
-        stalled = row.state != "stopped" and now - since > limit
-        state = "stalled" if stalled and row.state != "failing" else row.state
-        alert = row.alert
-        if alert is None and row.state == "failing":
-            alert = f"failing: {row.last_error}"
-        if alert is None and stalled:
-            when = row.last_success_at.isoformat(timespec="seconds") if row.last_success_at else "never"
-            alert = f"stalled: no successful poll for {stall_periods} poll periods (last success: {when})"
-        out.append(
-            CollectorStatus(
-                collector=row.collector,
-                state=state,
-                last_success_at=row.last_success_at,
-                last_error_at=row.last_error_at,
-                last_error=row.last_error,
-                alert=alert,
-                mentions_total=row.mentions_total,
-                mentions_per_hour=per_hour.get(row.collector, 0),
-                lag_s=row.lag_s,
-                retry_at=row.retry_at,
-                poll_interval_s=row.poll_interval_s,
-            )
-        )
-    return out

@@ -1,10 +1,13 @@
-"""The publisher (`mentiondesk publisher`): replies.outbound.v1 -> the networks -> replies.result.v1.
+"""The publisher (`mentiondesk publisher`): replies.outbound.v1 -> the networks -> the `replies` table.
+
+The `replies` row is the one place a reply's result is kept: the publisher writes it, the desk
+reads it (no result topic, no second writer).
 
 A reply is never posted twice. Its row in `replies` is marked `sending` (and the attempt counted)
 and committed *before* the network call; the result is written after. A publisher killed in
 between finds the row still `sending` on restart, and asks the network first (VK: the same `guid`
 returns the same comment; X: the account's recent replies are searched) before it posts. The
-Kafka offset is committed only after the result was acknowledged, so nothing is dropped either.
+Kafka offset is committed only after the result was written, so nothing is dropped either.
 
 Review sites have no reply API: the result is `manual`, with the page link for the agent.
 """
@@ -21,17 +24,17 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.models import Mention as MentionRow
-from desk.store.repository_ingest import (
+from core.db.models import Mention as MentionRow
+from core.db.repository_ingest import (
     FINAL_REPLY_STATUSES,
     apply_reply_result,
     get_reply,
     mark_sending,
     queue_reply,
 )
+from core.settings import Settings
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
 from ingest.networks import Posted, Poster
-from mentiondesk.settings import Settings
 from schemas import Reply, ReplyResult
 
 log = logging.getLogger(__name__)
@@ -173,20 +176,17 @@ def build_posters(settings: Settings) -> dict[str, Poster]:
 
 
 def run_publisher(settings: Settings, bootstrap: str, stop: threading.Event) -> None:
-    """Consume replies.outbound.v1 until `stop`; commit each offset after its result is acknowledged."""
+    """Consume replies.outbound.v1 until `stop`; commit each offset after its result is written."""
     from kafka import KafkaConsumer
 
-    from desk.store.engine import make_engine, make_session_factory, migrate
-    from ingest.producer import MentionProducer
-    from schemas.topics import REPLIES_OUTBOUND, REPLIES_RESULT
+    from core.db.engine import make_engine, make_session_factory
+    from schemas.topics import REPLIES_OUTBOUND
 
-    migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     publisher = ReplyPublisher(make_session_factory(engine), build_posters(settings))
     log.info(
         "publisher: posting to %s", ", ".join(sorted(publisher.posters)) or "no network (no credentials)"
     )
-    results = MentionProducer(bootstrap, topic=REPLIES_RESULT, client_id="mentiondesk-publisher")
     consumer = KafkaConsumer(
         REPLIES_OUTBOUND,
         bootstrap_servers=bootstrap,
@@ -209,13 +209,10 @@ def run_publisher(settings: Settings, bootstrap: str, stop: threading.Event) -> 
                         str(exc).splitlines()[0],
                     )
                 else:
-                    result = publisher.handle(reply)
-                    results.send_raw(reply.thread_key.encode("utf-8"), result.to_bytes(), str(reply.reply_id))
-                    results.flush()
+                    publisher.handle(reply)
                 consumer.commit()
                 if stop.is_set():
                     break
     finally:
         consumer.close()
-        results.close()
         engine.dispose()

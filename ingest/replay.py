@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mentiondesk.tabular import read_rows
+from core.tabular import read_rows
 from schemas import Author, Mention
 from schemas.base import utc_now
 

@@ -25,12 +25,12 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.repository_ingest import load_cursors, save_cursors
+from core.brands import BrandsConfig
+from core.db.repository_ingest import load_cursors, save_cursors
+from core.settings import Settings
 from ingest.base import Collector
-from ingest.config import BrandsConfig
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
 from ingest.health import HealthBook
-from mentiondesk.settings import Settings
 from schemas import Mention
 from schemas.base import utc_now
 

@@ -20,8 +20,8 @@ from typing import Any
 import requests
 import tweepy
 
+from core.brands import Brand, CollectOptions
 from ingest.base import Collector, CursorUpdate, Page
-from ingest.config import Brand, CollectOptions
 from ingest.endpoints import rebase_session
 from ingest.errors import AuthFailed, BrokenPayload, RateLimited, TransientError
 from schemas import Author, Mention, Metrics

@@ -26,8 +26,8 @@ import requests
 import vk_api
 from vk_api.exceptions import ApiError, ApiHttpError, Captcha, VkApiError, VkToolsException
 
+from core.brands import Brand, CollectOptions
 from ingest.base import Collector, CursorUpdate, Page
-from ingest.config import Brand, CollectOptions
 from ingest.endpoints import rebase_session
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, RateLimited, TransientError
 from schemas import Author, Mention, Metrics

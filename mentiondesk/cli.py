@@ -14,13 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from mentiondesk.settings import PROJECT_ROOT, get_settings
+from core.brands import BrandsConfig
+from core.settings import PROJECT_ROOT, Settings, get_settings
 
 app = typer.Typer(help="mentiondesk: social-media monitoring and response desk.", no_args_is_help=True)
 model_app = typer.Typer(help="Build, train and evaluate the negativity model.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
-from ingest.commands import register as _register_ingest_commands  # noqa: E402
+from mentiondesk.ingest_commands import register as _register_ingest_commands  # noqa: E402
 
 _register_ingest_commands(app)  # collect, collectors status, publisher
 
@@ -28,7 +29,7 @@ from mentiondesk.digest_cli import register as _register_digest_command  # noqa:
 
 _register_digest_command(app)  # digest
 
-from desk.commands import register as _register_desk_commands  # noqa: E402
+from mentiondesk.desk_commands import register as _register_desk_commands  # noqa: E402
 
 _register_desk_commands(app)  # users add|list|disable|enable
 
@@ -88,7 +89,7 @@ def broker(port: Annotated[int | None, typer.Option(help="port on 127.0.0.1")] =
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    from desk.store.engine import migrate as run_migrations
+    from core.db.engine import migrate as run_migrations
 
     run_migrations(get_settings().database_url)
     typer.echo("database schema is up to date")
@@ -96,37 +97,58 @@ def migrate() -> None:
 
 @app.command()
 def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Run the Faust worker: scoring, DLQ, persistence."""
-    from ingest.producer import BrokerUnavailable, ensure_topics
-    from mentiondesk.kafka_address import bootstrap_servers
+    """Run the Faust worker: scoring, DLQ, persistence, spike alerts."""
+    from core.bus.address import bootstrap_servers
+    from core.bus.producer import BrokerUnavailable, ensure_topics
+    from core.db.engine import SchemaBehind, make_engine, make_session_factory, require_current_schema
+    from desk.services.sync import sync_threads
+    from sentiment.model import load_model
+    from sentiment.worker import WorkerDeps, build_worker_app
 
     settings = get_settings()
     try:
         ensure_topics(bootstrap_servers(settings), settings.topic_partitions)
-    except BrokerUnavailable as exc:
+        require_current_schema(settings.database_url)
+    except (BrokerUnavailable, SchemaBehind) as exc:
         raise _fail(str(exc)) from exc
-    from desk.store.engine import migrate as run_migrations
-
-    run_migrations(settings.database_url)
-    from faust.worker import Worker
-
-    from sentiment.agents import preload_model
-    from sentiment.app import app as faust_app
-
     try:
-        preload_model()
+        # Loaded before the worker joins its group: a broken model fails the start loudly instead
+        # of crash-looping the agent.
+        model = load_model(settings)
     except (OSError, ValueError) as exc:
         raise _fail(f"the negativity model could not be loaded: {exc}") from exc
+    deps = WorkerDeps(
+        settings=settings,
+        model=model,
+        sessions=make_session_factory(make_engine(settings.database_url)),
+        brands=_brands_for_worker(settings),
+        after_save=sync_threads,  # new threads get their desk row, owner and clocks
+    )
+    from faust.worker import Worker
 
-    Worker(faust_app, loglevel="debug" if verbose else "info").execute_from_commandline()
+    Worker(build_worker_app(deps), loglevel="debug" if verbose else "info").execute_from_commandline()
+
+
+def _brands_for_worker(settings: Settings) -> BrandsConfig | None:
+    """The brands config (topic dictionaries, alert sensitivity); a broken one is not the scorer's
+    business (the collectors refuse it loudly): logged, and the worker runs without it."""
+    from core.brands import ConfigError, load_config
+
+    if settings.config is None:
+        return None
+    try:
+        return load_config(settings.config)
+    except ConfigError as exc:
+        logging.getLogger("mentiondesk.worker").error("brands config not loaded: %s", exc)
+        return None
 
 
 @app.command()
 def desk() -> None:
     """Run the Streamlit desk alone."""
+    from core.db.engine import make_engine, make_session_factory
+    from core.db.engine import migrate as run_migrations
     from desk.services.bootstrap import NoUsers, ensure_first_user
-    from desk.store.engine import make_engine, make_session_factory
-    from desk.store.engine import migrate as run_migrations
     from mentiondesk.runtime import desk_command
 
     settings = get_settings()
@@ -153,10 +175,10 @@ def replay(
     keep_timestamps: Annotated[bool, typer.Option(help="keep `created_at` instead of now")] = False,
 ) -> None:
     """Replay a file of mentions into the pipeline."""
-    from ingest.producer import BrokerUnavailable, DeliveryFailed, MentionProducer, ensure_topics
+    from core.bus.address import bootstrap_servers
+    from core.bus.producer import BrokerUnavailable, DeliveryFailed, MentionProducer, ensure_topics
+    from core.tabular import TabularFileError
     from ingest.replay import replay as run_replay
-    from mentiondesk.kafka_address import bootstrap_servers
-    from mentiondesk.tabular import TabularFileError
 
     _logging()
     settings = get_settings()
@@ -198,7 +220,7 @@ def score(
     batch_size: Annotated[int, typer.Option(help="texts per model call")] = 64,
 ) -> None:
     """Score a file offline: id, label, negativity, probs, lang per row."""
-    from mentiondesk.tabular import TabularFileError
+    from core.tabular import TabularFileError
     from sentiment.model import load_model
     from sentiment.offline import score_file
 
@@ -238,9 +260,9 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
 ) -> None:
     """Export mentions, threads or the agents' label corrections from the database."""
+    from core.db.engine import make_engine, make_session_factory, migrate
+    from core.db.repository import iter_mention_rows, iter_thread_rows
     from desk.services.corrections import correction_rows
-    from desk.store.engine import make_engine, make_session_factory, migrate
-    from desk.store.repository import iter_mention_rows, iter_thread_rows
 
     settings = get_settings()
     migrate(settings.database_url)
@@ -349,8 +371,8 @@ def model_retrain(
         except (OSError, ValueError) as exc:
             raise _fail(str(exc)) from exc
     else:
+        from core.db.engine import make_engine, make_session_factory, migrate
         from desk.services.corrections import training_examples
-        from desk.store.engine import make_engine, make_session_factory, migrate
 
         migrate(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -414,7 +436,7 @@ EvalSets = Annotated[
 def _run_eval(data: Path, output: Path | None, sets: list[str] | None) -> None:
     from datetime import UTC, datetime
 
-    from mentiondesk.settings import DEFAULT_VAR_DIR
+    from core.settings import DEFAULT_VAR_DIR
     from sentiment.model import load_model
     from sentiment.training.datasets import BENCHMARKS
     from sentiment.training.evaluate import evaluate, format_confusion, format_table, report_document

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from mentiondesk.settings import get_settings
+from core.settings import get_settings
 
 
 def digest(
@@ -23,10 +23,10 @@ def digest(
     schedule: Annotated[bool, typer.Option("--schedule", help="send every day at MD_DIGEST_TIME")] = False,
 ) -> None:
     """Build the daily digest: the day against the 7-day average, spikes, topics, KPIs."""
-    from desk.services.complaints import model_embedder
+    from core.notify.mail import MailNotConfigured
     from desk.services.digest_run import default_day, produce, run_schedule, write
     from desk.services.digest_run import send as send_digest
-    from desk.services.mail import MailNotConfigured
+    from mentiondesk.wiring import model_embedder
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()

@@ -12,8 +12,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.settings import PROJECT_ROOT, Settings
 from mentiondesk.broker import BrokerError, EmbeddedBroker
-from mentiondesk.settings import PROJECT_ROOT, Settings
 
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 DESK_APP = PROJECT_ROOT / "desk" / "streamlit_app.py"
@@ -109,8 +109,8 @@ class Supervisor:
         return self.broker.bootstrap
 
     def _prepare(self, bootstrap: str) -> None:
-        from desk.store.engine import migrate
-        from ingest.producer import ensure_topics
+        from core.bus.producer import ensure_topics
+        from core.db.engine import migrate
 
         ensure_topics(bootstrap, self.settings.topic_partitions)
         migrate(self.settings.database_url)
@@ -119,8 +119,8 @@ class Supervisor:
 
     def _first_user(self) -> None:
         """Development: create `admin` with a random password if no user exists; production: refuse."""
+        from core.db.engine import make_engine, make_session_factory
         from desk.services.bootstrap import NoUsers, ensure_first_user
-        from desk.store.engine import make_engine, make_session_factory
 
         engine = make_engine(self.settings.database_url)
         try:

@@ -6,7 +6,6 @@ MENTIONS_RAW: Final = "mentions.raw.v1"
 MENTIONS_SCORED: Final = "mentions.scored.v1"
 MENTIONS_DLQ: Final = "mentions.dlq.v1"
 REPLIES_OUTBOUND: Final = "replies.outbound.v1"
-REPLIES_RESULT: Final = "replies.result.v1"
 ALERTS: Final = "alerts.v1"
 
 ALL_TOPICS: Final = (
@@ -14,6 +13,5 @@ ALL_TOPICS: Final = (
     MENTIONS_SCORED,
     MENTIONS_DLQ,
     REPLIES_OUTBOUND,
-    REPLIES_RESULT,
     ALERTS,
 )

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Awaitable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from faust.types import EventT
+import faust
+from faust.types import EventT, TopicT
 
-from schemas import DeadLetter, ScoredMention
-from sentiment.app import app, settings
+from core.retry import until_done
+from schemas import DeadLetter, Mention
 from sentiment.language import detect_language
-from sentiment.model import NegativityModel, load_model
+from sentiment.model import NegativityModel
 from sentiment.persistence import MentionWriter
 from sentiment.scoring import (
     BatchOutcome,
@@ -27,50 +29,15 @@ from sentiment.scoring import (
     parse_scored,
     score_mentions,
 )
-from sentiment.topics import dead_letters, raw_mentions, scored_mentions
-from sentiment.topics_rules import load_tagger
+from sentiment.topics import WorkerTopics
+from sentiment.topics_rules import TopicTagger
+
+if TYPE_CHECKING:
+    from sentiment.worker import WorkerDeps
 
 log = logging.getLogger(__name__)
 
-# Model inference and database writes run here, off the event loop, so the consumer keeps
-# heart-beating while torch works (torch releases the GIL).
-_model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-model")
-_db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-db")
-
-
-class _Resources:
-    """The worker's model and database writer, each created once, on first use."""
-
-    def __init__(self) -> None:
-        self.model: NegativityModel | None = None
-        self.writer: MentionWriter | None = None
-        self.model_lock = asyncio.Lock()
-
-    async def get_model(self) -> NegativityModel:
-        async with self.model_lock:
-            if self.model is None:
-                loop = asyncio.get_running_loop()
-                self.model = await loop.run_in_executor(_model_executor, load_model, settings)
-                log.info("model loaded: %s", self.model.version)
-        return self.model
-
-    def get_writer(self) -> MentionWriter:
-        if self.writer is None:
-            self.writer = MentionWriter(settings.database_url, settings.desk_sync_interval_s)
-        return self.writer
-
-
-_resources = _Resources()
-_tagger = load_tagger(settings)  # topic dictionaries of the brands config (MD_CONFIG), if any
-_tag_topics = _tagger.tag_mention if _tagger is not None else None
-
-
-def preload_model() -> NegativityModel:
-    """Load the model before the worker joins its group, so a broken model fails the start loudly
-    instead of crash-looping the agent."""
-    _resources.model = load_model(settings)
-    log.info("model loaded: %s", _resources.model.version)
-    return _resources.model
+TagTopics = Callable[[Mention], tuple[str, ...]]
 
 
 def _raw(event: EventT[Any]) -> RawMessage:
@@ -85,7 +52,7 @@ def _raw(event: EventT[Any]) -> RawMessage:
     )
 
 
-async def _send_dead(letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:
+async def _send_dead(dead_letters: TopicT, letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:
     futures = []
     for letter in letters:
         log.warning(
@@ -95,76 +62,72 @@ async def _send_dead(letters: Sequence[DeadLetter]) -> list[Awaitable[Any]]:
     return futures
 
 
-def _score_isolating_failures(model: NegativityModel, messages: Sequence[RawMessage]) -> BatchOutcome:
+def score_isolating_failures(
+    model: NegativityModel, messages: Sequence[RawMessage], tag_topics: TagTopics | None
+) -> BatchOutcome:
     """Score the batch in one call; if the model refuses it, find the message that broke it."""
     mentions, outcome = parse_mentions(messages)
     try:
-        outcome.scored = score_mentions(mentions, model, detect_language, _tag_topics)
+        outcome.scored = score_mentions(mentions, model, detect_language, tag_topics)
         return outcome
     except Exception:
         log.exception("batch of %d failed in the model; scoring one by one", len(mentions))
     by_id = {(m.source, m.external_id): raw for m, raw in zip(mentions, messages, strict=False)}
     for mention in mentions:
         try:
-            outcome.scored.extend(score_mentions([mention], model, detect_language, _tag_topics))
+            outcome.scored.extend(score_mentions([mention], model, detect_language, tag_topics))
         except Exception as exc:
             raw = by_id.get((mention.source, mention.external_id), messages[0])
             outcome.dead.append(dead_letter(raw, f"model failed: {exc!r}", "score"))
     return outcome
 
 
-@app.agent(raw_mentions)
-async def score_agent(stream: AsyncIterable[Any]) -> None:
-    """mentions.raw.v1 -> micro-batches -> model -> mentions.scored.v1 (bad ones -> DLQ)."""
-    model = await _resources.get_model()
-    loop = asyncio.get_running_loop()
-    # Take up to batch_take; the model runs them length-sorted in batches of batch_size, which pads
-    # far less than one batch in arrival order.
-    async for events in stream.take_events(settings.batch_take, within=settings.batch_window_s):  # type: ignore[attr-defined]
-        messages = [_raw(e) for e in events]
-        outcome = await loop.run_in_executor(_model_executor, _score_isolating_failures, model, messages)
-        pending = await _send_dead(outcome.dead)
-        for mention in outcome.scored:
-            pending.append(await scored_mentions.send(key=mention.key, value=mention.to_bytes()))
-        # Wait for the broker's acknowledgement before the offsets of this batch may be committed.
-        await asyncio.gather(*pending)
+def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
+    """The score and persist agents and the routing timer, on `app`."""
+    settings = deps.settings
+    model = deps.model
+    tagger = TopicTagger.from_config(deps.brands) if deps.brands is not None else None
+    tag_topics = tagger.tag_mention if tagger is not None and not tagger.empty else None
+    writer = MentionWriter(deps.sessions, deps.after_save, settings.desk_sync_interval_s)
+    # Model inference and database writes run here, off the event loop, so the consumer keeps
+    # heart-beating while torch works (torch releases the GIL).
+    model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-model")
+    db_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-db")
 
+    @app.agent(topics.raw_mentions, name="score_agent")
+    async def score_agent(stream: AsyncIterable[Any]) -> None:
+        """mentions.raw.v1 -> micro-batches -> model -> mentions.scored.v1 (bad ones -> DLQ)."""
+        loop = asyncio.get_running_loop()
+        # Take up to batch_take; the model runs them length-sorted in batches of batch_size, which
+        # pads far less than one batch in arrival order.
+        async for events in stream.take_events(settings.batch_take, within=settings.batch_window_s):  # type: ignore[attr-defined]
+            messages = [_raw(e) for e in events]
+            outcome = await loop.run_in_executor(
+                model_executor, score_isolating_failures, model, messages, tag_topics
+            )
+            pending = await _send_dead(topics.dead_letters, outcome.dead)
+            for mention in outcome.scored:
+                pending.append(await topics.scored_mentions.send(key=mention.key, value=mention.to_bytes()))
+            # Wait for the broker's acknowledgement before the offsets of this batch may be committed.
+            await asyncio.gather(*pending)
 
-async def _write_with_retry(batch: Sequence[ScoredMention]) -> int:
-    """Write until the database takes it: a database outage pauses the stream, it loses nothing."""
-    loop = asyncio.get_running_loop()
-    delay = 0.5
-    while True:
-        try:
-            return await loop.run_in_executor(_db_executor, _resources.get_writer().save, batch)
-        except Exception as exc:
-            log.error("database write of %d mentions failed (%s); retrying in %.1fs", len(batch), exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+    @app.agent(topics.scored_mentions, name="persist_agent")
+    async def persist_agent(stream: AsyncIterable[Any]) -> None:
+        """mentions.scored.v1 -> database, idempotent on (source, external_id)."""
+        async for events in stream.take_events(200, within=settings.batch_window_s):  # type: ignore[attr-defined]
+            scored, dead = parse_scored([_raw(e) for e in events])
+            pending = await _send_dead(topics.dead_letters, dead)
+            if scored:
+                what = f"database write of {len(scored)} mentions"
+                inserted = await until_done(db_executor, partial(writer.save, scored), what, log)
+                log.debug("persisted %d scored mentions (%d new)", len(scored), inserted)
+            await asyncio.gather(*pending)
 
-
-@app.agent(scored_mentions)
-async def persist_agent(stream: AsyncIterable[Any]) -> None:
-    """mentions.scored.v1 -> database, idempotent on (source, external_id)."""
-    async for events in stream.take_events(200, within=settings.batch_window_s):  # type: ignore[attr-defined]
-        scored, dead = parse_scored([_raw(e) for e in events])
-        pending = await _send_dead(dead)
-        if scored:
-            inserted = await _write_with_retry(scored)
-            log.debug("persisted %d scored mentions (%d new)", len(scored), inserted)
-        await asyncio.gather(*pending)
-
-
-@app.timer(interval=1.0)  # type: ignore[untyped-decorator]
-async def desk_sync_timer() -> None:
-    """Route the threads of the last batches of a burst (the writer syncs at most every interval)."""
-    writer = _resources.writer
-    if writer is not None and writer.unsynced:
-        try:
-            await asyncio.get_running_loop().run_in_executor(_db_executor, writer.sync_if_due)
-        except Exception:
-            log.exception("desk sync failed; the next pass retries")
-
-
-# Spike alerting on the same scored stream (windows, alerts.v1, alert store and delivery).
-from sentiment import alert_agents as _alert_agents  # noqa: E402, F401
+    @app.timer(interval=1.0, name="desk_sync_timer")  # type: ignore[untyped-decorator]
+    async def desk_sync_timer() -> None:
+        """Route the threads of the last batches of a burst (the writer syncs at most every interval)."""
+        if writer.unsynced:
+            try:
+                await asyncio.get_running_loop().run_in_executor(db_executor, writer.sync_if_due)
+            except Exception:
+                log.exception("desk sync failed; the next pass retries")

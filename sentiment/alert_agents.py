@@ -17,50 +17,37 @@ import time
 from collections.abc import AsyncIterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+import faust
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.services.alerting import deliver, history_points, point_of, record_delivery, save_alerts
-from desk.store.engine import make_engine, make_session_factory, migrate
-from ingest.config import ConfigError, load_config
+from core.brands import BrandsConfig
+from core.db.alerts import record_delivery, save_alerts
+from core.notify.alerts import deliver
+from core.retry import until_done
+from core.settings import Settings
 from schemas import Alert, ScoredMention
-from sentiment.app import app, settings
+from sentiment.alert_history import history_points, point_of
 from sentiment.spikes import SpikeConfig, SpikeDetector
-from sentiment.topics import alerts as alerts_topic
-from sentiment.topics import scored_mentions
+from sentiment.topics import WorkerTopics
+
+if TYPE_CHECKING:
+    from sentiment.worker import WorkerDeps
 
 log = logging.getLogger(__name__)
 
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-alerts")
-_sessions: list[sessionmaker[Session]] = []
 REBUILD_SPAN = timedelta(hours=26)
 
 
-def _session_factory() -> sessionmaker[Session]:
-    if not _sessions:
-        migrate(settings.database_url)
-        _sessions.append(make_session_factory(make_engine(settings.database_url)))
-    return _sessions[0]
-
-
-def _brand_configs() -> dict[str, SpikeConfig]:
-    if settings.config is None:
-        return {}
-    try:
-        config = load_config(settings.config)
-    except ConfigError as exc:
-        log.error("alert sensitivity from the brands config not loaded: %s", exc)
-        return {}
-    return {
+def make_detector(settings: Settings, brands: BrandsConfig | None) -> SpikeDetector:
+    """A detector with each brand's sensitivity from the brands config, the settings' elsewhere."""
+    by_brand = {
         b.name: SpikeConfig(k=b.alerts.k, min_count=b.alerts.min_count, enabled=b.alerts.enabled)
-        for b in config.brands
+        for b in (brands.brands if brands is not None else ())
     }
-
-
-def make_detector() -> SpikeDetector:
-    by_brand = _brand_configs()
     default = SpikeConfig(k=settings.spike_k, min_count=settings.spike_min_count)
     return SpikeDetector(
         config_for=lambda brand: by_brand.get(brand or "", default),
@@ -69,86 +56,82 @@ def make_detector() -> SpikeDetector:
     )
 
 
-detector = make_detector()
-_rebuilt = asyncio.Event()
-
-
-def _rebuild() -> int:
-    with _session_factory()() as session:
-        points, alerted = history_points(session, REBUILD_SPAN)
-    detector.rebuild(points, alerted)
-    return len(points)
-
-
-async def _send(alerts: Sequence[Alert]) -> None:
-    pending = []
-    for alert in alerts:
-        log.warning("spike: %s", alert.headline())
-        pending.append(await alerts_topic.send(key=(alert.brand or "").encode(), value=alert.to_bytes()))
-    await asyncio.gather(*pending)
-
-
-@app.agent(scored_mentions)
-async def spike_agent(stream: AsyncIterable[Any]) -> None:
-    """mentions.scored.v1 -> windows per (brand, source, topic) -> alerts.v1."""
-    loop = asyncio.get_running_loop()
-    if not _rebuilt.is_set():
-        count = await loop.run_in_executor(_executor, _rebuild)
-        log.info("spike baselines rebuilt from %d stored mentions", count)
-        _rebuilt.set()
-    async for events in stream.take_events(500, within=settings.batch_window_s):  # type: ignore[attr-defined]
-        raised: list[Alert] = []
-        wall = time.monotonic()
-        for event in events:
-            try:
-                mention = ScoredMention.model_validate_json(event.message.value or b"")
-            except ValidationError:
-                continue  # the persist agent dead-letters it
-            if mention.author.is_brand:
-                continue  # the brand's own answers are not the customers' mood
-            raised.extend(detector.observe(point_of(mention), event.message.partition or 0, wall))
-        if raised:
-            await _send(raised)
-
-
-@app.timer(interval=10.0)  # type: ignore[untyped-decorator]
-async def spike_idle_flush() -> None:
-    """Close windows held open by partitions that went quiet."""
-    if _rebuilt.is_set():
-        raised = detector.advance(time.monotonic())
-        if raised:
-            await _send(raised)
-
-
-def _store_and_deliver(alerts: Sequence[Alert]) -> int:
-    with _session_factory()() as session:
+def _store_and_deliver(sessions: sessionmaker[Session], settings: Settings, alerts: Sequence[Alert]) -> int:
+    with sessions() as session:
         new = save_alerts(session, alerts)
         session.commit()
     for alert in new:
         webhook, email = deliver(alert, settings)
-        with _session_factory()() as session:
+        with sessions() as session:
             record_delivery(session, alert.alert_id, webhook, email)
             session.commit()
     return len(new)
 
 
-@app.agent(alerts_topic)
-async def alert_store_agent(stream: AsyncIterable[Any]) -> None:
-    """alerts.v1 -> `alerts` table (once per alert_id) -> webhook and e-mail for the new ones."""
-    loop = asyncio.get_running_loop()
-    async for values in stream.take(50, within=settings.batch_window_s):  # type: ignore[attr-defined]
-        alerts = []
-        for value in values:
-            try:
-                alerts.append(Alert.model_validate_json(value))
-            except ValidationError as exc:
-                log.warning("unreadable alert skipped: %s", str(exc).splitlines()[0])
-        delay = 0.5
-        while alerts:
-            try:
-                await loop.run_in_executor(_executor, _store_and_deliver, alerts)
-                break
-            except Exception as exc:
-                log.error("storing %d alerts failed (%s); retrying in %.1fs", len(alerts), exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
+    """The spike agent, its idle flush and the alert store, on `app`."""
+    settings = deps.settings
+    sessions = deps.sessions
+    detector = make_detector(settings, deps.brands)
+    rebuilt = asyncio.Event()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-alerts")
+
+    def rebuild() -> int:
+        with sessions() as session:
+            points, alerted = history_points(session, REBUILD_SPAN)
+        detector.rebuild(points, alerted)
+        return len(points)
+
+    async def send(alerts: Sequence[Alert]) -> None:
+        pending = []
+        for alert in alerts:
+            log.warning("spike: %s", alert.headline())
+            pending.append(await topics.alerts.send(key=(alert.brand or "").encode(), value=alert.to_bytes()))
+        await asyncio.gather(*pending)
+
+    @app.agent(topics.scored_mentions, name="spike_agent")
+    async def spike_agent(stream: AsyncIterable[Any]) -> None:
+        """mentions.scored.v1 -> windows per (brand, source, topic) -> alerts.v1."""
+        if not rebuilt.is_set():
+            count = await until_done(executor, rebuild, "rebuilding the spike baselines", log)
+            log.info("spike baselines rebuilt from %d stored mentions", count)
+            rebuilt.set()
+        async for events in stream.take_events(500, within=settings.batch_window_s):  # type: ignore[attr-defined]
+            raised: list[Alert] = []
+            wall = time.monotonic()
+            for event in events:
+                try:
+                    mention = ScoredMention.model_validate_json(event.message.value or b"")
+                except ValidationError:
+                    continue  # the persist agent dead-letters it
+                if mention.author.is_brand:
+                    continue  # the brand's own answers are not the customers' mood
+                raised.extend(detector.observe(point_of(mention), event.message.partition or 0, wall))
+            if raised:
+                await send(raised)
+
+    @app.timer(interval=10.0, name="spike_idle_flush")  # type: ignore[untyped-decorator]
+    async def spike_idle_flush() -> None:
+        """Close windows held open by partitions that went quiet."""
+        if rebuilt.is_set():
+            raised = detector.advance(time.monotonic())
+            if raised:
+                await send(raised)
+
+    @app.agent(topics.alerts, name="alert_store_agent")
+    async def alert_store_agent(stream: AsyncIterable[Any]) -> None:
+        """alerts.v1 -> `alerts` table (once per alert_id) -> webhook and e-mail for the new ones."""
+        async for values in stream.take(50, within=settings.batch_window_s):  # type: ignore[attr-defined]
+            alerts = []
+            for value in values:
+                try:
+                    alerts.append(Alert.model_validate_json(value))
+                except ValidationError as exc:
+                    log.warning("unreadable alert skipped: %s", str(exc).splitlines()[0])
+            if alerts:
+                await until_done(
+                    executor,
+                    partial(_store_and_deliver, sessions, settings, alerts),
+                    f"storing {len(alerts)} alerts",
+                    log,
+                )

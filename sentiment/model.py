@@ -33,7 +33,7 @@ from sentiment.memory import CorrectionMemory
 if TYPE_CHECKING:
     import torch
 
-    from mentiondesk.settings import Settings
+    from core.settings import Settings
 
 LABELS: tuple[SentimentLabel, SentimentLabel, SentimentLabel] = ("negative", "neutral", "positive")
 QUERY_PREFIX = "query: "

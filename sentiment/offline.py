@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from mentiondesk.tabular import read_rows
+from core.tabular import read_rows
 from sentiment.language import detect_language
 from sentiment.model import NegativityModel
 

@@ -1,4 +1,4 @@
-"""The worker's write path into the desk database (sync SQLAlchemy, called from an executor)."""
+"""The worker's write path into the database (sync SQLAlchemy, called from an executor)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,35 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.repository import persist_batch
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.repository import persist_batch
 from schemas import ScoredMention
 
 log = logging.getLogger(__name__)
 
+AfterSave = Callable[[Session], object]
+
 
 class MentionWriter:
-    """Owns the worker's engine; migrates the schema on first use.
+    """Writes scored mentions; then runs `after_save` (the desk's routing pass, handed in by the
+    wiring) on the threads they opened.
 
-    New threads get their desk row, owner and clocks (desk.services.sync) at most every
-    `sync_interval_s`: one routing pass per batch cost the scorer a good share of the two cores
-    under load, while a pass every few seconds covers every batch written since the last one.
+    New threads get their desk row, owner and clocks at most every `sync_interval_s`: one routing
+    pass per batch cost the scorer a good share of the two cores under load, while a pass every few
+    seconds covers every batch written since the last one.
     The worker's timer calls `sync_if_due` so the last batch of a burst is routed too.
     """
 
     def __init__(
         self,
-        database_url: str,
+        sessions: sessionmaker[Session],
+        after_save: AfterSave | None = None,
         sync_interval_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        migrate(database_url)
-        self._engine = make_engine(database_url)
-        self._sessions = make_session_factory(self._engine)
+        self._sessions = sessions
+        self._after_save = after_save
         self._sync_interval_s = sync_interval_s
         self._clock = clock
         self._last_sync = float("-inf")
@@ -39,7 +43,7 @@ class MentionWriter:
     def save(self, mentions: Sequence[ScoredMention]) -> int:
         """Write a batch in one transaction; returns how many mentions were new."""
         inserted = persist_batch(self._sessions, mentions)
-        if inserted:
+        if inserted and self._after_save is not None:
             self.unsynced = True
             self.sync_if_due()
         return inserted
@@ -57,16 +61,16 @@ class MentionWriter:
     def _route_new_threads(self) -> bool:
         """Give every new thread its desk row, owner and clocks now. A failed pass loses nothing:
         the next pass, here or on the desk's queue page, picks the threads up."""
-        from desk.services.sync import sync_threads
-
+        if self._after_save is None:
+            return True
         try:
             with self._sessions.begin() as session:
-                sync_threads(session)
+                self._after_save(session)
             return True
         except Exception:
             log.exception("desk sync after a batch failed; the next pass retries")
             return False
 
     def close(self) -> None:
+        """Route what is still waiting (the sessions' engine belongs to the caller)."""
         self.sync_if_due(force=True)
-        self._engine.dispose()

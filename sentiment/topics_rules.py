@@ -11,13 +11,9 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from ingest.config import BrandsConfig, ConfigError, TopicRule, load_config
+from core.brands import BrandsConfig, TopicRule
 from schemas import Mention
-
-if TYPE_CHECKING:
-    from mentiondesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +69,3 @@ class TopicTagger:
 def merge_topics(existing: Iterable[str], extra: Iterable[str]) -> tuple[str, ...]:
     """Topics of both, in order, each once."""
     return tuple(dict.fromkeys([*existing, *extra]))
-
-
-def load_tagger(settings: Settings) -> TopicTagger | None:
-    """The tagger of the brands config at MD_CONFIG; None without a config or without topics.
-
-    A broken config is not the scorer's business (the collectors refuse it loudly): it is logged and
-    mentions go untagged."""
-    if settings.config is None:
-        return None
-    try:
-        tagger = TopicTagger.from_config(load_config(settings.config))
-    except ConfigError as exc:
-        log.error("topic dictionaries not loaded: %s", exc)
-        return None
-    return None if tagger.empty else tagger

@@ -9,12 +9,13 @@ whole, under its source and under each of its topics.
 from __future__ import annotations
 
 import heapq
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from core.text import terms
 
 ALL: Final = "*"
 NO_BRAND: Final = "-"
@@ -43,6 +44,7 @@ class WindowSpec:
 
 TUMBLING_15M: Final = WindowSpec(size=timedelta(minutes=15), step=timedelta(minutes=15))
 HOPPING_1H: Final = WindowSpec(size=timedelta(hours=1), step=timedelta(minutes=15))
+EXAMPLES_KEPT: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,145 +72,6 @@ class Example:
     negativity: float
     mention_id: str
     text: str
-
-
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]{2,}", re.UNICODE)
-_NOISE = re.compile(r"(https?://\S+|[@#]\w+)")
-STOPWORDS: Final = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "are",
-        "was",
-        "were",
-        "but",
-        "not",
-        "with",
-        "this",
-        "that",
-        "have",
-        "has",
-        "had",
-        "our",
-        "out",
-        "can",
-        "just",
-        "get",
-        "got",
-        "what",
-        "when",
-        "why",
-        "how",
-        "who",
-        "all",
-        "any",
-        "from",
-        "they",
-        "them",
-        "their",
-        "there",
-        "been",
-        "will",
-        "would",
-        "could",
-        "should",
-        "about",
-        "into",
-        "than",
-        "then",
-        "too",
-        "very",
-        "its",
-        "it's",
-        "i'm",
-        "don't",
-        "dont",
-        "can't",
-        "cant",
-        "did",
-        "does",
-        "doing",
-        "been",
-        "being",
-        "also",
-        "still",
-        "now",
-        "here",
-        "one",
-        "two",
-        "more",
-        "some",
-        "again",
-        "please",
-        "thanks",
-        "thank",
-        "hi",
-        "hello",
-        "yes",
-        "no",
-        "amp",
-        "via",
-        "это",
-        "как",
-        "что",
-        "так",
-        "для",
-        "его",
-        "она",
-        "они",
-        "оно",
-        "уже",
-        "еще",
-        "ещё",
-        "меня",
-        "мне",
-        "мой",
-        "моя",
-        "мои",
-        "вас",
-        "вам",
-        "ваш",
-        "ваша",
-        "наш",
-        "при",
-        "над",
-        "под",
-        "или",
-        "если",
-        "даже",
-        "только",
-        "когда",
-        "где",
-        "кто",
-        "чем",
-        "все",
-        "всё",
-        "был",
-        "была",
-        "было",
-        "были",
-        "быть",
-        "есть",
-        "нет",
-        "тут",
-        "там",
-        "вот",
-        "ну",
-        "ли",
-        "же",
-        "бы",
-    ]
-)
-EXAMPLES_KEPT: Final = 5
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased words of 3+ letters, without handles, links and stop words."""
-    cleaned = _NOISE.sub(" ", text)
-    return [w for w in (m.group(0).casefold() for m in _TOKEN.finditer(cleaned)) if w not in STOPWORDS]
 
 
 @dataclass(slots=True)

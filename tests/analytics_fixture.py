@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db.models import Thread
+from core.db.models_desk import ClockEvent, Compensation, DeskThread
+from core.db.repository import save_scored_mentions
 from desk.services.clocks import BusinessCalendar
-from desk.store.models import Thread
-from desk.store.models_desk import ClockEvent, Compensation, DeskThread
-from desk.store.repository import save_scored_mentions
 from schemas import ScoredMention
 from tests.factories import scored_mention
 

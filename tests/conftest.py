@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from desk.store.scratch import scratch_postgres_database
+from core.db.scratch import scratch_postgres_database
 
 PG_ADMIN_URL = os.environ.get("MD_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

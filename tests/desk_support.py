@@ -7,11 +7,11 @@ from datetime import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.models_desk import DeskShift, DeskTeam, RoutingRule
+from core.db.repository import save_scored_mentions
 from desk.services.auth import Actor, add_user
 from desk.services.calendar_store import save_calendar
 from desk.services.clocks import BusinessCalendar
-from desk.store.models_desk import DeskShift, DeskTeam, RoutingRule
-from desk.store.repository import save_scored_mentions
 from schemas import ScoredMention
 
 PASSWORD = "correct horse battery"
@@ -56,7 +56,7 @@ __all__ = ["PASSWORD", "UTC_CALENDAR", "DeskShift", "actor", "add_users", "save"
 
 def create_user(database_url: str, username: str, role: str, team: str | None = None) -> None:
     """A user with PASSWORD in the database at `database_url` (migrated first)."""
-    from desk.store.engine import make_engine, make_session_factory, migrate
+    from core.db.engine import make_engine, make_session_factory, migrate
 
     migrate(database_url)
     engine = make_engine(database_url)

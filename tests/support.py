@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from desk.store.engine import make_engine
+from core.db.engine import make_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))

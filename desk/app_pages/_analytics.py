@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from core.db.alerts import acknowledge, active_alerts
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import current_actor
-from desk.services.alerting import acknowledge, active_alerts
 
 ANALYTICS_ROLES = ("manager", "brand_lead", "admin")
 

@@ -3,8 +3,8 @@
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from mentiondesk.settings import get_settings
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.settings import get_settings
 
 
 @st.cache_resource(show_spinner="Preparing the database…")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from core.db.models_desk import ROLES, RoutingRule
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import require
 from desk.services import admin
@@ -14,7 +15,6 @@ from desk.services.auth import AuthError, PermissionDenied, list_users
 from desk.services.calendar_store import load_calendar
 from desk.services.clocks import BusinessCalendar
 from desk.services.templates import VARIABLES, delete_template, list_templates, save_template
-from desk.store.models_desk import ROLES, RoutingRule
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from core.db.collector_status import CollectorStatus, read_status
+from core.settings import get_settings
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import require
-from ingest.health import CollectorStatus, read_status
-from mentiondesk.settings import get_settings
 
 EMPTY_MESSAGE = "No collector has run yet. Start them with `mentiondesk collect` (or `make run` with tokens)."
 

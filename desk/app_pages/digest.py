@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 import streamlit.components.v1 as components
 
+from core.settings import get_settings
 from desk.app_pages._analytics import require_analytics
 from desk.app_pages._resources import session_factory
 from desk.services.digest import build_digest, charts, data_uri_images, render_html
-from mentiondesk.settings import get_settings
 
 require_analytics()
 st.header("Daily digest")

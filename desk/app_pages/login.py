@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from core.settings import get_settings
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import USER_KEY
 from desk.services.auth import authenticate, count_users
-from mentiondesk.settings import get_settings
 
 st.header("Sign in")
 with session_factory()() as session:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from core.db.models import THREAD_STATUSES
+from core.settings import get_settings
 from desk.app_pages._format import QUEUE_EMPTY, format_age, format_left
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import THREAD_KEY, require
@@ -16,8 +18,6 @@ from desk.services.auth import Actor, PermissionDenied
 from desk.services.sync import sync_if_stale
 from desk.services.threads import assign
 from desk.services.worklist import SCOPES, QueueFilters, Scope, WorkItem, desk_queue, filter_options
-from desk.store.models import THREAD_STATUSES
-from mentiondesk.settings import get_settings
 
 EMPTY_MESSAGE = QUEUE_EMPTY
 SCOPE_LABELS = {"mine": "My threads", "team": "My team", "unassigned": "Unassigned", "all": "All"}

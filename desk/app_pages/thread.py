@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from core.db.models import LABELS
+from core.db.models_desk import COMPENSATION_KINDS
+from core.settings import get_settings
 from desk.app_pages._format import format_left, when
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import THREAD_KEY, require
@@ -42,16 +45,13 @@ from desk.services.threads import (
     suggest_duplicates,
     unmerge,
 )
-from desk.store.models import LABELS
-from desk.store.models_desk import COMPENSATION_KINDS
-from mentiondesk.settings import get_settings
 
 STATUS_CHOICES = ("open", "waiting", "resolved", "closed")
 
 
 def _publish(reply: object) -> None:
-    from ingest.producer import publish_reply
-    from mentiondesk.kafka_address import bootstrap_servers
+    from core.bus.address import bootstrap_servers
+    from core.bus.producer import publish_reply
     from schemas import Reply
 
     assert isinstance(reply, Reply)

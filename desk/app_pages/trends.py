@@ -9,9 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.db.alerts import alerts_between
 from desk.app_pages._analytics import require_analytics
 from desk.app_pages._resources import session_factory
-from desk.services.alerting import alerts_between
 from desk.services.trends import hour_of_day, mention_frame, over_time
 
 require_analytics()

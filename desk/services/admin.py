@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
 from desk.services import audit
 from desk.services.auth import Actor, AuthError, add_user, check, set_active
 from desk.services.calendar_store import save_calendar
 from desk.services.clocks import BusinessCalendar
-from desk.store.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
 
 
 def teams(session: Session) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.store.models_desk import AuditEntry
+from core.db.models_desk import AuditEntry
 
 
 def record(

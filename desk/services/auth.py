@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desk.store.models_desk import ROLES, DeskUser
+from core.db.models_desk import ROLES, DeskUser
 
 _HASHER: Final = PasswordHasher()
 MIN_PASSWORD_LENGTH: Final = 8

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from core.db.models_desk import DeskSetting
 from desk.services.clocks import BusinessCalendar
-from desk.store.models_desk import DeskSetting
 
 CALENDAR_KEY = "calendar"
 

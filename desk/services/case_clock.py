@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from core.db.models_desk import ClockEvent, DeskThread
 from desk.services.clocks import (
     BusinessCalendar,
     first_response_due,
@@ -17,7 +18,6 @@ from desk.services.clocks import (
     resolution_due,
     status_update_due,
 )
-from desk.store.models_desk import ClockEvent, DeskThread
 
 QUEUE_STATUSES = ("new", "open")
 

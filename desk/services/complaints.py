@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sentiment.windowing import terms
+from core.text import terms
 
 Embedder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 
@@ -68,19 +68,3 @@ def complaint_topics(
 def _fallback(texts: Sequence[str]) -> str:
     words = Counter(t for text in texts for t in terms(text))
     return ", ".join(w for w, _ in words.most_common(3)) or "(mixed)"
-
-
-def model_embedder() -> Embedder | None:
-    """The built-in model's encoder (the same embeddings the negativity head reads), or None when
-    another model is configured or it cannot be loaded."""
-    from mentiondesk.settings import get_settings
-    from sentiment.model import E5HeadModel, load_model
-
-    try:
-        model = load_model(get_settings())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(model, E5HeadModel):
-        return None
-    encoder = model.encoder
-    return lambda texts: encoder.embed(list(texts))

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.models import LABELS, Mention
+from core.db.models_desk import SentimentCorrection
 from desk.services import audit
 from desk.services.auth import Actor, check
-from desk.store.models import LABELS, Mention
-from desk.store.models_desk import SentimentCorrection
 
 
 def correct_label(session: Session, actor: Actor, mention_id: int, label: str) -> SentimentCorrection:

@@ -18,11 +18,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.services.alerting import alert_of, alerts_between
+from core.db.alerts import alert_of, alerts_between
+from core.db.models import Mention, Thread
 from desk.services.clocks import BusinessCalendar
 from desk.services.complaints import ComplaintTopic, Embedder, complaint_topics
 from desk.services.kpis import Kpis, Period, kpi_table
-from desk.store.models import Mention, Thread
 from schemas import Alert
 
 OPEN_STATUSES = ("new", "open", "waiting")

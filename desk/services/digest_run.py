@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models_analytics import DigestRun
+from core.notify.mail import recipients, send_message
+from core.settings import Settings
 from desk.services.complaints import Embedder
 from desk.services.digest import Digest, build_digest, charts, data_uri_images, email_message, render_html
-from desk.services.mail import recipients, send_message
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models_analytics import DigestRun
-from mentiondesk.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,10 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db.models import Mention, Thread
+from core.db.models_desk import ClockEvent, Compensation, DeskThread
 from desk.services.calendar_store import load_calendar
 from desk.services.clocks import BusinessCalendar, business_hours_between, first_response_due
-from desk.store.models import Mention, Thread
-from desk.store.models_desk import ClockEvent, Compensation, DeskThread
 
 DIMENSIONS: Final = ("day", "agent", "team", "source", "brand")
 RESOLVED: Final = ("resolved", "closed")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from desk.store.models_desk import ThreadViewer
+from core.db.models_desk import ThreadViewer
 
 FRESH = timedelta(seconds=30)
 

@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.db.models import Mention
+from core.db.models_desk import DeskThread
+from core.db.models_ingest import Reply as ReplyRow
+from core.db.repository_ingest import queue_reply
 from desk.services import audit
 from desk.services.auth import Actor, check
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import mark_answer, pause, refresh_rank
 from desk.services.thread_view import ThreadSnapshot, get_thread, snapshot
-from desk.store.models import Mention
-from desk.store.models_desk import DeskThread
-from desk.store.models_ingest import Reply as ReplyRow
-from desk.store.repository_ingest import queue_reply
 from schemas import Reply
 
 Publish = Callable[[Reply], None]

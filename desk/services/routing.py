@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db.models import Thread
+from core.db.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
 from desk.services.clocks import BusinessCalendar
-from desk.store.models import Thread
-from desk.store.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
 
 DEFAULT_TEAM = "default"
 ACTIVE_STATUSES = ("new", "open", "waiting")

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import and_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from core.db.models import Author, Mention, Thread
+from core.db.models_desk import DeskSetting, DeskThread
 from desk.services import audit
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import event, mark_answer, pause, refresh_rank, resume, start_cycle
 from desk.services.clocks import BusinessCalendar
 from desk.services.routing import ACTIVE_STATUSES, Router, ThreadFacts
-from desk.store.models import Author, Mention, Thread
-from desk.store.models_desk import DeskSetting, DeskThread
 
 SYNC_KEY = "sync"
 OVERLAP = timedelta(minutes=10)

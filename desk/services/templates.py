@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.db.models_desk import ReplyTemplate
 from desk.services import audit
 from desk.services.auth import Actor, check
-from desk.store.models_desk import ReplyTemplate
 
 VARIABLES = ("customer_name", "case_number", "agent_name", "brand")
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from core.db.models import Author, Mention, Thread
+from core.db.models_desk import Compensation, DeskThread, ThreadNote
+from core.db.models_ingest import Reply
 from desk.services.clocks import ClockState, clock_states
-from desk.store.models import Author, Mention, Thread
-from desk.store.models_desk import Compensation, DeskThread, ThreadNote
-from desk.store.models_ingest import Reply
 
 
 class ThreadNotFound(LookupError):

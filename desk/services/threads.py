@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from core.db.models import THREAD_STATUSES, Mention, Thread
+from core.db.models_desk import COMPENSATION_KINDS, Compensation, DeskThread, DeskUser, ThreadNote
 from desk.services import audit
 from desk.services.auth import Actor, PermissionDenied, check
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import event, pause, refresh_rank, resume, start_cycle
 from desk.services.thread_view import get_thread, root_author
-from desk.store.models import THREAD_STATUSES, Mention, Thread
-from desk.store.models_desk import COMPENSATION_KINDS, Compensation, DeskThread, DeskUser, ThreadNote
 
 DUPLICATE_WINDOW = timedelta(days=3)
 SIMILARITY = 0.6

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.store.models import Mention, Thread
+from core.db.models import Mention, Thread
 
 
 def mention_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:

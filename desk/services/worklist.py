@@ -14,9 +14,9 @@ from typing import Literal
 from sqlalchemy import String, and_, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from core.db.models import Author, Mention, Thread
+from core.db.models_desk import DeskThread, DeskUser
 from desk.services.auth import Actor, check
-from desk.store.models import Author, Mention, Thread
-from desk.store.models_desk import DeskThread, DeskUser
 
 Scope = Literal["mine", "team", "unassigned", "all"]
 SCOPES: tuple[Scope, ...] = ("mine", "team", "unassigned", "all")

@@ -56,7 +56,7 @@ from sentiment.training.metrics import expected_calibration_error, negativity_ec
 if TYPE_CHECKING:
     import torch
 
-    from mentiondesk.settings import Settings
+    from core.settings import Settings
 
 TRAIN_SETS: tuple[str, ...] = ("rusentitweet", "opensentimentcorpus", "tweeteval", "airline")
 SUBSAMPLE: dict[str, int] = {"airline": 4000}

@@ -53,7 +53,7 @@ from sentiment.training.finetune import (
 )
 
 if TYPE_CHECKING:
-    from mentiondesk.settings import Settings
+    from core.settings import Settings
 
 CORRECTION_WEIGHT = 1.0
 REPLAY_ROWS = 3000

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.producer import MentionProducer, ensure_topics
+from core.bus.producer import MentionProducer, ensure_topics
 from mentiondesk.broker import EmbeddedBroker, free_port
 from mentiondesk.runtime import wait_http_ok
 from schemas import Author, Mention

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from core.db.engine import migrate
 from schemas import Mention
 from tests.support import PROJECT_ROOT, worker_env
 
@@ -54,6 +55,10 @@ def collect_env(bootstrap: str, database_url: str, config: Path, **extra: str) -
 
 
 def start_cli(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`mentiondesk ARGS` in the background, after `mentiondesk migrate` on its database (collectors,
+    the publisher and workers refuse a database whose schema is behind)."""
+    if "MD_DATABASE_URL" in env:
+        migrate(env["MD_DATABASE_URL"])
     with log.open("ab") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "mentiondesk.cli", *args],

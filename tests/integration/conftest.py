@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.db.engine import migrate
 from mentiondesk.broker import EmbeddedBroker, free_port
 from tests.support import PROJECT_ROOT, WorkerStarter
 
@@ -36,6 +37,7 @@ def start_worker(tmp_path: Path) -> Iterator[WorkerStarter]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(env: dict[str, str], name: str = "worker") -> subprocess.Popen[bytes]:
+        migrate(env["MD_DATABASE_URL"])  # as a user runs `mentiondesk migrate` before the workers
         log = (tmp_path / f"{name}-{len(started)}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "mentiondesk.cli", "worker"],

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from desk.services.alerting import save_alerts
-from desk.store.engine import make_engine, make_session_factory, migrate
-from mentiondesk.settings import get_settings
+from core.db.alerts import save_alerts
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.settings import get_settings
 from schemas import Alert
 from schemas.base import utc_now
 from tests.analytics_fixture import DAY, load_fixture_day

@@ -6,9 +6,11 @@ import csv
 import json
 from pathlib import Path
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.repository import persist_batch
-from mentiondesk.broker import free_port
+import pytest
+
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.repository import persist_batch
+from mentiondesk.broker import EmbeddedBroker, free_port
 from tests.factories import conversation
 from tests.support import run_cli
 
@@ -85,3 +87,20 @@ def test_worker_without_a_broker_fails_clearly(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert f"no Kafka broker at 127.0.0.1:{port}" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["worker", "publisher", "collect"])
+def test_processes_that_only_write_rows_refuse_a_database_behind_its_schema(
+    broker: EmbeddedBroker, tmp_path: Path, command: str
+) -> None:
+    config = tmp_path / "brands.toml"
+    config.write_text('[[brands]]\nname = "acme"\n', "utf-8")
+    env = {
+        "MD_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "MD_DATABASE_URL": f"sqlite:///{tmp_path}/never-migrated.db",
+        "MD_CONFIG": str(config),
+    }
+    result = run_cli(command, env=env, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "run `mentiondesk migrate` first" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -8,9 +8,9 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from ingest.config import BrandsConfig
-from ingest.health import read_status
+from core.brands import BrandsConfig
+from core.db.collector_status import read_status
+from core.db.engine import make_engine, make_session_factory, migrate
 from ingest.runner import CollectorRunner
 from ingest.twitter import TwitterCollector, make_twitter_client
 from mentiondesk.broker import EmbeddedBroker

@@ -8,10 +8,10 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.repository_ingest import load_cursors
-from ingest.config import BrandsConfig
-from ingest.health import read_status
+from core.brands import BrandsConfig
+from core.db.collector_status import read_status
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.repository_ingest import load_cursors
 from ingest.runner import CollectorRunner
 from ingest.vk import VkCollector, make_vk_client
 from mentiondesk.broker import EmbeddedBroker

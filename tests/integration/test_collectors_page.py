@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from ingest.commands import status_lines
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.settings import Settings, get_settings
 from ingest.health import HealthBook
-from mentiondesk.settings import Settings, get_settings
+from mentiondesk.ingest_commands import status_lines
 from tests.desk_support import create_user
 from tests.support import PROJECT_ROOT
 

@@ -1,6 +1,7 @@
 """The digest's complaint topics: negative mentions clustered on the real model's embeddings."""
 
-from desk.services.complaints import complaint_topics, model_embedder
+from desk.services.complaints import complaint_topics
+from mentiondesk.wiring import model_embedder
 
 DELIVERY = [
     "Курьер опять не приехал, доставка сорвана второй раз",

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from core.db.engine import make_engine, make_session_factory
+from core.db.models_desk import ReplyTemplate, RoutingRule
+from core.settings import get_settings
 from desk.services.auth import authenticate
 from desk.services.calendar_store import load_calendar
-from desk.store.engine import make_engine, make_session_factory
-from desk.store.models_desk import ReplyTemplate, RoutingRule
-from mentiondesk.settings import get_settings
 from tests.desk_support import create_user
 
 PAGES = Path(__file__).resolve().parents[2] / "desk" / "app_pages"

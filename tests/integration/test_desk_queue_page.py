@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Thread
+from core.db.repository import save_scored_mentions
+from core.settings import get_settings
 from desk.app_pages._format import QUEUE_EMPTY as EMPTY_MESSAGE
 from desk.app_pages._format import format_age
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Thread
-from desk.store.repository import save_scored_mentions
-from mentiondesk.settings import get_settings
 from tests.desk_support import PASSWORD, create_user
 from tests.factories import BASE_TIME, scored_mention
 

@@ -10,6 +10,17 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Thread
+from core.db.models_desk import (
+    ClockEvent,
+    DeskShift,
+    DeskThread,
+    DeskUser,
+    RoutingRule,
+    SentimentCorrection,
+)
+from core.db.models_ingest import Reply
 from desk.services import audit
 from desk.services.auth import PermissionDenied
 from desk.services.corrections import correct_label, training_examples
@@ -18,17 +29,6 @@ from desk.services.sync import record_misses, sync_threads
 from desk.services.thread_view import snapshot
 from desk.services.threads import assign, merge, set_status, suggest_duplicates, unmerge
 from desk.services.worklist import QueueFilters, desk_queue
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Thread
-from desk.store.models_desk import (
-    ClockEvent,
-    DeskShift,
-    DeskThread,
-    DeskUser,
-    RoutingRule,
-    SentimentCorrection,
-)
-from desk.store.models_ingest import Reply
 from tests.desk_support import actor, add_users, save, setup_desk
 from tests.factories import scored_mention
 
@@ -245,7 +245,7 @@ def test_merge_unmerge_duplicates_and_corrections(sessions: sessionmaker[Session
         session.commit()
         assert session.get(Thread, ids["tw-1"]).status == "new"  # type: ignore[union-attr]
         mention_id = session.scalar(select(func.min(SentimentCorrection.id)))
-        from desk.store.models import Mention
+        from core.db.models import Mention
 
         mention = session.scalar(select(Mention).where(Mention.external_id == "vk-3"))
         assert mention is not None and mention_id is None
@@ -259,11 +259,12 @@ def test_merge_unmerge_duplicates_and_corrections(sessions: sessionmaker[Session
 
 
 def test_the_workers_write_path_gives_every_new_thread_an_owner(database_url: str, engine: Engine) -> None:
+    from desk.services.sync import sync_threads
     from sentiment.persistence import MentionWriter
 
     sessions = make_session_factory(engine)
     setup_desk(sessions)
-    writer = MentionWriter(database_url)
+    writer = MentionWriter(sessions, after_save=sync_threads)
     try:
         for batch in range(5):
             posts = [scored_mention(f"w{batch}-{i}", created_at=TUESDAY) for i in range(20)]
@@ -279,12 +280,13 @@ def test_the_workers_write_path_gives_every_new_thread_an_owner(database_url: st
 
 
 def test_the_workers_routing_pass_runs_at_most_once_per_interval(database_url: str, engine: Engine) -> None:
+    from desk.services.sync import sync_threads
     from sentiment.persistence import MentionWriter
 
     sessions = make_session_factory(engine)
     setup_desk(sessions)
     now = [100.0]
-    writer = MentionWriter(database_url, sync_interval_s=2.0, clock=lambda: now[0])
+    writer = MentionWriter(sessions, after_save=sync_threads, sync_interval_s=2.0, clock=lambda: now[0])
 
     def on_desk() -> int:
         with sessions() as session:

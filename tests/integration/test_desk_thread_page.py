@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from core.bus.producer import ensure_topics
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Thread
+from core.db.models_desk import ReplyTemplate, SentimentCorrection, ThreadNote
+from core.settings import get_settings
 from desk.services.sync import sync_threads
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Thread
-from desk.store.models_desk import ReplyTemplate, SentimentCorrection, ThreadNote
-from ingest.producer import ensure_topics
 from mentiondesk.broker import EmbeddedBroker
-from mentiondesk.settings import get_settings
 from schemas import Reply
 from schemas.topics import REPLIES_OUTBOUND
 from tests.desk_support import save, setup_desk

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models_desk import DeskUser
+from core.settings import get_settings
 from desk.services.auth import PermissionDenied, authenticate, check
 from desk.services.bootstrap import NoUsers, ensure_first_user
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models_desk import DeskUser
 from mentiondesk.cli import app
-from mentiondesk.settings import get_settings
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from desk.services.alerting import save_alerts
+from core.db.alerts import save_alerts
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.repository import save_scored_mentions
 from desk.services.digest import build_digest, render_html
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.repository import save_scored_mentions
 from schemas import Alert, AlertExample
 from tests.analytics_fixture import CALENDAR, DAY, NOW, load_fixture_day
 from tests.factories import scored_mention

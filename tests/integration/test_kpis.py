@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from core.db.engine import make_engine, make_session_factory, migrate
 from desk.services.kpis import Period, kpi_records, kpi_table
-from desk.store.engine import make_engine, make_session_factory, migrate
 from tests.analytics_fixture import CALENDAR, DAY, NOW, load_fixture_day
 
 

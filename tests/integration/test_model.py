@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mentiondesk.settings import Settings
+from core.settings import Settings
 from sentiment import encoder_build
 from sentiment.encoder_build import encoder_dir, ensure_encoder
 from sentiment.model import (

@@ -12,8 +12,8 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import text
 
-from desk.store.engine import make_engine
-from ingest.producer import MentionProducer, ensure_topics
+from core.bus.producer import MentionProducer, ensure_topics
+from core.db.engine import make_engine
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Author, DeadLetter, Mention

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer
 
-from ingest.producer import BrokerUnavailable, MentionProducer, ensure_topics
+from core.bus.producer import BrokerUnavailable, MentionProducer, ensure_topics
 from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Author, Mention
 from schemas.topics import ALL_TOPICS, MENTIONS_RAW

@@ -7,21 +7,24 @@ import signal
 import uuid
 from pathlib import Path
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.repository_ingest import get_reply
+from sqlalchemy import select
+
+from core.bus.producer import MentionProducer, ensure_topics
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models_ingest import Reply as ReplyRow
+from core.db.repository_ingest import FINAL_REPLY_STATUSES, get_reply
 from ingest.networks.twitter_poster import TwitterPoster
 from ingest.networks.vk_poster import VkPoster
-from ingest.producer import MentionProducer, ensure_topics
 from ingest.publisher import ReplyPublisher
 from ingest.vk import make_vk_client
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Reply, ReplyResult
-from schemas.topics import REPLIES_OUTBOUND, REPLIES_RESULT
+from schemas.topics import REPLIES_OUTBOUND
 from tests.fakes.twitter_server import FakeTwitter
 from tests.fakes.twitter_server import generate as generate_tweets
 from tests.fakes.vk_server import FakeVk
 from tests.fakes.vk_server import generate as generate_vk
-from tests.integration.collect_support import read_topic, start_cli
+from tests.integration.collect_support import start_cli
 from tests.support import wait_until, worker_env
 
 VK_COMMENT = "-1001_101_10000001"  # the first comment under the first post of community 1001
@@ -38,12 +41,24 @@ def _reply(source: str, in_reply_to: str, text: str = "Спасибо, разб�
     )
 
 
-def _results(bootstrap: str) -> dict[str, ReplyResult]:
-    out = {}
-    for value in read_topic(bootstrap, REPLIES_RESULT, timeout_s=10):
-        result = ReplyResult.model_validate_json(value)
-        out[str(result.reply_id)] = result
-    return out
+def _results(database_url: str) -> dict[str, ReplyResult]:
+    """The final results in the `replies` table, where the publisher writes them and the desk reads them."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = [row for row in session.scalars(select(ReplyRow)) if row.status in FINAL_REPLY_STATUSES]
+    finally:
+        engine.dispose()
+    return {
+        row.reply_id: ReplyResult(
+            reply_id=uuid.UUID(row.reply_id),
+            status=row.status,
+            external_id=row.external_id,
+            url=row.url,
+            error=row.error,
+        )
+        for row in rows
+    }
 
 
 def test_replies_survive_a_kill_between_the_call_and_the_result(
@@ -53,6 +68,7 @@ def test_replies_survive_a_kill_between_the_call_and_the_result(
     tweets = generate_tweets({"acme": "101"}, per_brand=8)
     customer_tweet = next(t for t in tweets.tweets.values() if t["author_id"] != "101")
     ensure_topics(broker.bootstrap, 2)
+    migrate(sqlite_url)  # `mentiondesk migrate`: the publisher refuses a database behind its schema
     with FakeVk(vk_data, tokens=["vk-post"]) as vk, FakeTwitter(tweets, me="101") as tw:
         env = worker_env(
             broker.bootstrap,
@@ -85,13 +101,13 @@ def test_replies_survive_a_kill_between_the_call_and_the_result(
         tw.release.set()
         publisher = start_cli(env, tmp_path / "publisher-after.log", "publisher")
         try:
-            assert wait_until(lambda: len(_results(broker.bootstrap)) == 2, timeout=90), (
+            assert wait_until(lambda: len(_results(sqlite_url)) == 2, timeout=90), (
                 tmp_path / "publisher-after.log"
             ).read_text()
         finally:
             publisher.send_signal(signal.SIGTERM)
             publisher.wait(30)
-        results = _results(broker.bootstrap)
+        results = _results(sqlite_url)
 
         vk_result = results[str(replies[0].reply_id)]
         [comment] = [c for c in vk_data.comments[(-1001, 101)] if c.get("_guid") == str(replies[0].reply_id)]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Mention
+from core.settings import Settings
 from desk.services.corrections import correct_label
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Mention
-from mentiondesk.settings import Settings
 from sentiment.model import NegativityModel, load_model
 from sentiment.training.datasets import load_benchmarks
 from sentiment.training.finetune import TRAIN_SETS, training_pool

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from desk.store.engine import make_engine, make_session_factory
-from desk.store.models_analytics import AlertRow
-from ingest.producer import MentionProducer, ensure_topics
+from core.bus.producer import MentionProducer, ensure_topics
+from core.db.engine import make_engine, make_session_factory
+from core.db.models_analytics import AlertRow
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Alert, Author, Mention

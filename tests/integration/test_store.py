@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.engine import make_engine, make_session_factory, migrate
-from desk.store.models import Author, Base, Mention, Thread
-from desk.store.repository import (
+from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models import Author, Mention, Thread
+from core.db.repository import (
     count_mentions,
     get_cursor,
     iter_mention_rows,
@@ -25,6 +25,7 @@ from desk.store.repository import (
     save_scored_mentions,
     set_cursor,
 )
+from core.db.tables import metadata
 from schemas.scored import ScoredMention
 from tests.factories import BASE_TIME, conversation, scored_mention
 
@@ -58,7 +59,7 @@ def test_migrations_match_models(engine: Engine, database_url: str) -> None:
     migrate(database_url)  # a second run is a no-op
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_concurrent_migrate_on_empty_database(database_url: str) -> None:

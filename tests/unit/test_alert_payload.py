@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from desk.services.alerting import webhook_payload
+from core.notify.alerts import webhook_payload
 from schemas import Alert, AlertExample
 
 START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mentiondesk.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -194,7 +194,7 @@ def test_project_environment_is_md_settings_only(services: dict[str, dict[str, A
     for key in env:
         assert key.startswith("MD_"), f"{name}: {key} is not an MD_* setting"
         field = key.removeprefix("MD_").lower()
-        assert field in fields, f"{name}: {key} is not a field of mentiondesk.settings.Settings"
+        assert field in fields, f"{name}: {key} is not a field of core.settings.Settings"
 
 
 def test_every_md_variable_anywhere_is_a_settings_field(services: dict[str, dict[str, Any]]) -> None:

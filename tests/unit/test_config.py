@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import ConfigError, load_config
+from core.brands import ConfigError, load_config
 from tests.support import PROJECT_ROOT
 
 

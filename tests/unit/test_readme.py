@@ -4,8 +4,8 @@ from pathlib import Path
 
 import typer.main
 
+from core.settings import Settings
 from mentiondesk.cli import app
-from mentiondesk.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 

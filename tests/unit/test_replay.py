@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from core.tabular import TabularFileError
 from ingest.replay import ReplayStats, read_mentions, replay
-from mentiondesk.tabular import TabularFileError
 
 FIXED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -1,8 +1,8 @@
 import pytest
 from typer.testing import CliRunner
 
+from core.settings import Settings, get_settings
 from mentiondesk.cli import app
-from mentiondesk.settings import Settings, get_settings
 
 
 def test_environment_overrides_and_secrets_are_hidden(monkeypatch: pytest.MonkeyPatch) -> None:

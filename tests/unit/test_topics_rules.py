@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.config import ConfigError, parse_config
+from core.brands import ConfigError, parse_config
 from schemas import Author, Mention
 from sentiment.model import Score
 from sentiment.scoring import score_mentions

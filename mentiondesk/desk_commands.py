@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from mentiondesk.settings import get_settings
+from core.settings import get_settings
 
 users_app = typer.Typer(help="Desk users: add, list, disable.", no_args_is_help=True)
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from desk.store.engine import make_engine, make_session_factory, migrate
+    from core.db.engine import make_engine, make_session_factory, migrate
 
     url = get_settings().database_url
     migrate(url)
@@ -43,8 +43,8 @@ def add(
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
 ) -> None:
     """Add a user; the password is asked for (twice) or read from stdin."""
+    from core.db.models_desk import DeskTeam
     from desk.services.auth import AuthError, add_user
-    from desk.store.models_desk import DeskTeam
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")

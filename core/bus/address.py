@@ -1,6 +1,6 @@
 """Where the Kafka broker is: the configured one, or the embedded one on 127.0.0.1."""
 
-from mentiondesk.settings import Settings
+from core.settings import Settings
 
 
 def bootstrap_servers(settings: Settings) -> str:

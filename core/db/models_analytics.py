@@ -1,6 +1,6 @@
 """Tables of the analytics side: negativity-spike alerts and the daily digests sent.
 
-Imported at the end of desk.store.models so that Base.metadata (and Alembic) always sees them.
+`core.db.tables` imports it with the other model modules, so Base.metadata (and Alembic) sees them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from desk.store.models import Base, utc_now
+from core.db.base import Base, utc_now
 
 
 class AlertRow(Base):

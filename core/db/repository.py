@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk.store.models import Author, CollectorCursor, Mention, Thread, UtcDateTime
+from core.db.models import Author, CollectorCursor, Mention, Thread, UtcDateTime
 from schemas.scored import ScoredMention
 
 log = logging.getLogger(__name__)

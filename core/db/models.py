@@ -1,80 +1,32 @@
-"""SQLAlchemy 2 models of the desk database: authors, threads (cases), mentions, collector cursors.
+"""SQLAlchemy 2 models of the stream's tables: authors, threads (cases), mentions, collector cursors.
 
-Every datetime column is `UtcDateTime`: timezone-aware UTC in, timezone-aware UTC out, on both
-PostgreSQL (timestamptz) and SQLite (ISO text without offset, always UTC, so text order is time order).
+The other tables live beside it (models_desk, models_ingest, models_analytics); `core.db.tables`
+imports them all for Alembic.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import datetime
+from typing import Final
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db.base import Base, UtcDateTime, utc_now
 
 THREAD_STATUSES: Final = ("new", "open", "waiting", "resolved", "closed")
 LABELS: Final = ("negative", "neutral", "positive")
-
-NAMING_CONVENTION: Final = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that refuses naive datetimes and always reads back UTC-aware.
-
-    SQLite has no time zone type: values are stored converted to UTC without an offset and given
-    `tzinfo=UTC` again on the way out. PostgreSQL returns timestamptz in the session time zone,
-    which is converted to UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: the desk stores timezone-aware UTC only")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {datetime: UtcDateTime()}  # noqa: RUF012
 
 
 class Author(Base):
@@ -202,9 +154,3 @@ __all__ = [
     "Thread",
     "UtcDateTime",
 ]
-
-# The ingest side's tables (collector health, replies) and the desk's own tables (users, routing,
-# clocks, notes, audit...) share this metadata.
-from desk.store import models_analytics as _models_analytics  # noqa: E402, F401
-from desk.store import models_desk as _models_desk  # noqa: E402, F401
-from desk.store import models_ingest as _models_ingest  # noqa: E402, F401

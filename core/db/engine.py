@@ -10,6 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,9 +79,43 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class SchemaBehind(RuntimeError):
+    """The database's schema is not the one this version of mentiondesk needs."""
+
+
+def code_revision() -> str:
+    """The one head of the packaged migrations (a merge revision joins branches)."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads {sorted(heads)}; add a merge revision")
+    return heads[0]
+
+
+def database_revisions(url: str) -> set[str]:
+    """The revisions the database at `url` is stamped with (empty when it was never migrated)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def require_current_schema(url: str) -> None:
+    """Stop a process that only reads and writes rows (worker, collectors, publisher) before it
+    touches a database whose schema is behind: `mentiondesk migrate` (or `up`, or the desk) must run
+    first. Raises SchemaBehind with what to do."""
+    wanted = code_revision()
+    found = database_revisions(url)
+    if found != {wanted}:
+        where = ", ".join(sorted(found)) or "no schema"
+        raise SchemaBehind(
+            f"the database is at {where}, this version needs {wanted}: run `mentiondesk migrate` first"
+        )
+
+
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (`alembic upgrade heads`: feature
-    migrations may branch from a common parent, and every branch is applied).
+    """Bring the database at `url` to the newest schema (`alembic upgrade heads`).
 
     Safe when several processes start at once on one database: PostgreSQL serialises on an
     advisory lock; SQLite runs the whole upgrade inside `BEGIN IMMEDIATE`, so a second process waits

@@ -1,7 +1,7 @@
 """Tables of the desk's domain: users and teams, routing, clocks, notes, compensation, merges,
 corrections, presence and the audit log.
 
-Imported at the end of desk.store.models so that Base.metadata (and Alembic) always sees them.
+`core.db.tables` imports it with the other model modules, so Base.metadata (and Alembic) sees them.
 `threads` stays the ingest side's table; what the desk adds to a case lives in `desk_threads` (1:1).
 """
 
@@ -23,7 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from desk.store.models import Base, Thread, utc_now
+from core.db.base import Base, utc_now
+from core.db.models import Thread
 
 ROLES: Final = ("agent", "manager", "brand_lead", "admin")
 CLOCKS: Final = ("first_response", "status_update", "resolution")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from mentiondesk.settings import Settings
+from core.settings import Settings
 
 
 class MailNotConfigured(RuntimeError):

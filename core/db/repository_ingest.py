@@ -1,6 +1,6 @@
 """Database functions of the ingest side: cursors by collector, collector health, replies.
 
-Like desk.store.repository, every function works inside the caller's session and never commits.
+Like core.db.repository, every function works inside the caller's session and never commits.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
-from desk.store.models import CollectorCursor
-from desk.store.models_ingest import CollectorHealth, CollectorHourly, Reply
-from desk.store.repository import _insert, set_cursor
+from core.db.models import CollectorCursor
+from core.db.models_ingest import CollectorHealth, CollectorHourly, Reply
+from core.db.repository import _insert, set_cursor
 from schemas import Reply as ReplyMessage
 from schemas import ReplyResult
 

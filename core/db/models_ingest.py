@@ -1,6 +1,6 @@
 """Tables of the ingest side: collector health, hourly counts, and replies sent from the desk.
 
-Imported by desk.store.models so that Base.metadata (and Alembic) always sees them.
+`core.db.tables` imports it with the other model modules, so Base.metadata (and Alembic) sees them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from desk.store.models import Base, utc_now
+from core.db.base import Base, utc_now
 
 COLLECTOR_STATES: Final = ("ok", "failing", "rate_limited", "stopped")
 REPLY_STATUSES: Final = ("queued", "sending", "sent", "failed", "manual")

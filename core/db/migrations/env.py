@@ -1,6 +1,6 @@
-"""Alembic environment of the desk database.
+"""Alembic environment of the mentiondesk database.
 
-`desk.store.engine.migrate` passes an open connection in `config.attributes["connection"]`; the
+`core.db.engine.migrate` passes an open connection in `config.attributes["connection"]`; the
 `alembic` command line (with `-x url=...` or `sqlalchemy.url`) works too.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from desk.store.engine import make_engine
-from desk.store.models import Base
+from core.db.engine import make_engine
+from core.db.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

@@ -1,5 +1,5 @@
 """CLI commands of the ingest side: `collect`, `collectors status`, `publisher` (registered in
-mentiondesk.cli)."""
+mentiondesk.cli). They check the schema revision and never migrate: `migrate`, `up` and the desk do."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from mentiondesk.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 collectors_app = typer.Typer(help="Collector health.", no_args_is_help=True)
 
@@ -35,15 +35,25 @@ def _logging() -> None:
     )
 
 
+def _require_schema(settings: Settings) -> None:
+    """Collectors and the publisher write rows, never the schema: `migrate`, `up` or the desk do."""
+    from core.db.engine import SchemaBehind, require_current_schema
+
+    try:
+        require_current_schema(settings.database_url)
+    except SchemaBehind as exc:
+        raise _fail(str(exc)) from exc
+
+
 def collect(
     once: Annotated[bool, typer.Option(help="one complete pass over every feed, then exit")] = False,
 ) -> None:
     """Collect mentions from the configured networks (MD_CONFIG) into Kafka, polling."""
-    from desk.store.engine import make_engine, make_session_factory, migrate
-    from ingest.config import ConfigError, load_config
-    from ingest.producer import BrokerUnavailable, MentionProducer, ensure_topics
+    from core.brands import ConfigError, load_config
+    from core.bus.address import bootstrap_servers
+    from core.bus.producer import BrokerUnavailable, MentionProducer, ensure_topics
+    from core.db.engine import make_engine, make_session_factory
     from ingest.runner import CollectorRunner, build_collectors
-    from mentiondesk.kafka_address import bootstrap_servers
 
     _logging()
     settings = get_settings()
@@ -53,6 +63,7 @@ def collect(
         config = load_config(settings.config)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
+    _require_schema(settings)
     collectors = build_collectors(config, settings)
     if not collectors:
         typer.echo("collectors off: no tokens (set MD_VK_TOKEN and/or MD_TWITTER_BEARER_TOKEN)", err=True)
@@ -63,7 +74,6 @@ def collect(
         producer = MentionProducer(bootstrap, client_id="mentiondesk-collect")
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
-    migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     runner = CollectorRunner(
         collectors, producer, make_session_factory(engine), poll_interval_s=settings.poll_interval_s
@@ -79,8 +89,8 @@ def collect(
 
 
 def status_lines(settings: Settings, now: datetime | None = None) -> list[str]:
-    from desk.store.engine import make_engine, make_session_factory, migrate
-    from ingest.health import read_status
+    from core.db.collector_status import read_status
+    from core.db.engine import make_engine, make_session_factory, migrate
 
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -118,10 +128,10 @@ def collectors_status() -> None:
 
 
 def publisher() -> None:
-    """Post desk replies back to the networks (replies.outbound.v1 -> replies.result.v1)."""
-    from ingest.producer import BrokerUnavailable, ensure_topics
+    """Post desk replies back to the networks (replies.outbound.v1 -> the `replies` table)."""
+    from core.bus.address import bootstrap_servers
+    from core.bus.producer import BrokerUnavailable, ensure_topics
     from ingest.publisher import run_publisher
-    from mentiondesk.kafka_address import bootstrap_servers
 
     _logging()
     settings = get_settings()
@@ -130,6 +140,7 @@ def publisher() -> None:
         ensure_topics(bootstrap, settings.topic_partitions)
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
+    _require_schema(settings)
     run_publisher(settings, bootstrap, _stop_on_signals())
 
 

@@ -1,0 +1,1 @@
+"""The Kafka bus: where the broker is, the one producer, topic helpers."""

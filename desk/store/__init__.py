@@ -1,1 +1,0 @@
-"""The database layer: models, migrations, engine and repository functions."""
