@@ -30,6 +30,7 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
+COPY core ./core
 COPY ingest ./ingest
 COPY sentiment ./sentiment
 COPY desk ./desk

@@ -1,6 +1,6 @@
 """Sending a reply: check the thread did not move since the composer opened, record the reply,
-then hand it to Kafka (`replies.outbound.v1`); the publisher posts it and the worker writes back
-sent / failed.
+then hand it to Kafka (`replies.outbound.v1`); the publisher posts it and writes sent / failed /
+manual into the reply's row, where the thread view reads it.
 
 Two agents on one thread: the first reply bumps the thread's version in a conditional UPDATE; the
 second, composed on the old version, is refused with what changed.

@@ -11,10 +11,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.engine import (
+    SchemaBehind,
+    alembic_config,
+    code_revision,
+    database_revisions,
+    make_engine,
+    make_session_factory,
+    migrate,
+    require_current_schema,
+)
 from core.db.models import Author, Mention, Thread
 from core.db.repository import (
     count_mentions,
@@ -357,3 +367,13 @@ def test_two_processes_with_overlapping_batches(database_url: str, engine: Engin
     threads = _threads(make_session_factory(engine))
     assert len(threads) == 30
     assert {t.message_count for t in threads.values()} == {5}
+
+
+def test_the_migrations_have_one_head_and_a_fresh_database_is_stamped_with_it(sqlite_url: str) -> None:
+    script = ScriptDirectory.from_config(alembic_config(sqlite_url))
+    assert len(script.get_heads()) == 1, script.get_heads()
+    with pytest.raises(SchemaBehind, match="run `mentiondesk migrate` first"):
+        require_current_schema(sqlite_url)
+    migrate(sqlite_url)
+    assert database_revisions(sqlite_url) == {code_revision()} == set(script.get_heads())
+    require_current_schema(sqlite_url)

@@ -1,0 +1,52 @@
+"""The worker runs every agent the code defines: agent modules are listed in one place
+(sentiment.worker.AGENT_MODULES), and a module that defines agents but is missing from the list
+fails here instead of silently never consuming its topic."""
+
+from __future__ import annotations
+
+import pkgutil
+from pathlib import Path
+
+import sentiment
+from core.db.engine import make_engine, make_session_factory
+from core.settings import Settings
+from schemas import topics
+from sentiment.model import load_model
+from sentiment.worker import AGENT_MODULES, WorkerDeps, build_worker_app
+
+
+def _modules_defining_agents() -> set[str]:
+    found = set()
+    for info in pkgutil.walk_packages(sentiment.__path__, "sentiment."):
+        path = Path(sentiment.__path__[0], *info.name.split(".")[1:])
+        source = path.with_suffix(".py")
+        if source.is_file():
+            text = source.read_text("utf-8")
+            if ".agent(" in text or ".timer(" in text:
+                found.add(info.name)
+    return found
+
+
+def test_every_module_that_defines_agents_is_registered() -> None:
+    listed = {module.__name__ for module in AGENT_MODULES}
+    assert _modules_defining_agents() == listed
+    assert all(callable(getattr(module, "register", None)) for module in AGENT_MODULES)
+
+
+def test_the_built_worker_consumes_every_topic_of_the_stream(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/w.db", config=None)
+    engine = make_engine(settings.database_url)
+    try:
+        deps = WorkerDeps(
+            settings=settings, model=load_model(settings), sessions=make_session_factory(engine)
+        )
+        app = build_worker_app(deps)
+        consumed = {name: set(agent.channel.topics) for name, agent in app.agents.items()}
+    finally:
+        engine.dispose()
+    assert consumed == {
+        "score_agent": {topics.MENTIONS_RAW},
+        "persist_agent": {topics.MENTIONS_SCORED},
+        "spike_agent": {topics.MENTIONS_SCORED},
+        "alert_store_agent": {topics.ALERTS},
+    }
