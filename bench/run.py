@@ -28,7 +28,7 @@ from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Author, Mention
 
-SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+SHARED_DATA = Settings().data_dir  # the labelled data sets: MD_DATA_DIR
 DEMO_FILE = PROJECT_ROOT / "mentiondesk" / "demo" / "mentions.jsonl"
 
 

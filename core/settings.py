@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def _default_model_cache() -> Path:
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     model_dir: Path = Field(
         default_factory=lambda: DEFAULT_VAR_DIR / "models",
         description="where `model retrain` keeps retrained models and which one is active",
+    )
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="folder of the labelled data sets (training, `eval`, tests); default: "
+        "../shared/data beside the project",
     )
     quantize: Literal["int8"] | None = Field(
         default=None, description="int8: run the encoder's linear layers in int8 (faster, see README)"

@@ -9,25 +9,24 @@ of the duplicates are dropped downstream by (source, external_id).
 Errors: a rate limit waits until the network's reset and resumes from the cursors; rejected
 credentials or a captcha stop that collector with an alert; network trouble retries with
 exponential backoff; a broken page is logged with its source and the poll goes on.
+
+Which collectors run is decided in one place, `ingest.collectors` (the list of collector kinds);
+every collector's `name` is unique here, since cursors, health and backoff are kept by name.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.brands import BrandsConfig
 from core.db.repository_ingest import load_cursors, save_cursors
-from core.settings import Settings
 from ingest.base import Collector
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
 from ingest.health import HealthBook
@@ -35,71 +34,6 @@ from schemas import Mention
 from schemas.base import utc_now
 
 log = logging.getLogger(__name__)
-
-CollectorFactory = Callable[[BrandsConfig, Settings], list[Collector]]
-
-#: Modules that register more collector factories when imported (the review-site adapters:
-#: `ingest/reviews/__init__.py` calls `register_collector_factory("reviews", build)`).
-PLUGIN_MODULES = ("ingest.reviews",)
-_FACTORIES: dict[str, CollectorFactory] = {}
-
-
-def register_collector_factory(name: str, factory: CollectorFactory) -> None:
-    """Add (or replace) a factory; `build_collectors` calls every registered one."""
-    _FACTORIES[name] = factory
-
-
-def _vk(config: BrandsConfig, settings: Settings) -> list[Collector]:
-    brands = [b for b in config.brands if b.queries or b.vk.communities]
-    if not brands or settings.vk_token is None or not settings.vk_token.get_secret_value():
-        return []
-    from ingest.vk import VkCollector, make_vk_client
-
-    client = make_vk_client(
-        settings.vk_token.get_secret_value(),
-        settings.vk_api_url,
-        settings.vk_api_version,
-        settings.vk_rps_delay,
-    )
-    return [VkCollector(brands, config.collect, client, overlap_s=settings.overlap_s)]
-
-
-def _twitter(config: BrandsConfig, settings: Settings) -> list[Collector]:
-    brands = [b for b in config.brands if b.queries or b.twitter.handles]
-    token = settings.twitter_bearer_token
-    if not brands or token is None or not token.get_secret_value():
-        return []
-    from ingest.twitter import TwitterCollector, make_twitter_client
-
-    client = make_twitter_client(token.get_secret_value(), settings.twitter_api_url)
-    return [TwitterCollector(brands, config.collect, client, overlap_s=settings.overlap_s)]
-
-
-register_collector_factory("vk", _vk)
-register_collector_factory("twitter", _twitter)
-
-
-def build_collectors(
-    config: BrandsConfig, settings: Settings, extra: Iterable[CollectorFactory] = ()
-) -> list[Collector]:
-    """Every collector the config and the credentials allow (VK, X, then registered plugins)."""
-    for module in PLUGIN_MODULES:
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
-    collectors: list[Collector] = []
-    for factory in [*_FACTORIES.values(), *extra]:
-        collectors.extend(factory(config, settings))
-    return collectors
-
-
-def network_tokens(settings: Settings) -> list[str]:
-    """Which network read tokens are set (names only, never values)."""
-    names = []
-    if settings.vk_token is not None and settings.vk_token.get_secret_value():
-        names.append("MD_VK_TOKEN")
-    if settings.twitter_bearer_token is not None and settings.twitter_bearer_token.get_secret_value():
-        names.append("MD_TWITTER_BEARER_TOKEN")
-    return names
 
 
 class MentionSink(Protocol):
@@ -153,6 +87,9 @@ class CollectorRunner:
         backoff_max_s: float = 300.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        names = [c.name for c in collectors]
+        if len(names) != len(set(names)):  # cursors, health and backoff are kept by name
+            raise ValueError(f"collector names must be unique, got {names}")
         self.collectors = list(collectors)
         self.sink = sink
         self.sessions = sessions

@@ -33,6 +33,10 @@ from mentiondesk.desk_commands import register as _register_desk_commands  # noq
 
 _register_desk_commands(app)  # users add|list|disable|enable
 
+from mentiondesk.topics_cli import register as _register_topics_commands  # noqa: E402
+
+_register_topics_commands(app)  # topics [list], topics tail
+
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 
 
@@ -57,14 +61,19 @@ def config() -> None:
 
 
 @app.command()
-def up() -> None:
-    """Start everything: broker (unless MD_KAFKA_BOOTSTRAP), worker, demo stream, desk."""
+def up(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="run the demo stream also when collectors are configured")
+    ] = False,
+) -> None:
+    """Start everything: broker (unless MD_KAFKA_BOOTSTRAP), worker, desk, publisher, the collectors
+    of the brands config, and the demo stream when no collector is configured (or with --demo)."""
     from mentiondesk.runtime import Supervisor
 
     _logging()
     for noisy in ("kafka", "alembic"):  # `up` prints its own status lines; details go to var/logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    raise typer.Exit(Supervisor(get_settings()).run())
+    raise typer.Exit(Supervisor(get_settings(), demo=demo).run())
 
 
 @app.command()
@@ -79,11 +88,20 @@ def broker(port: Annotated[int | None, typer.Option(help="port on 127.0.0.1")] =
     except BrokerError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"broker listening on {server.bootstrap} (memory storage)")
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    # SIGTERM (compose, systemd, `up`) interrupts the wait like Ctrl-C does. Stopping the child from
+    # inside the handler would deadlock: the handler runs in the main thread, inside Popen.wait(),
+    # which holds the lock that stopping needs.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         server.wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.stop()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()
@@ -168,20 +186,65 @@ def desk() -> None:
 @app.command()
 def replay(
     file: Annotated[Path, typer.Argument(help="JSONL or CSV with a `text` column")],
+    *,
     rate: Annotated[
         float | None, typer.Option(help="mentions per second (default: as fast as possible)")
     ] = None,
-    loop: Annotated[bool, typer.Option(help="start again at the end, with fresh ids")] = False,
+    loop: Annotated[bool, typer.Option(help="stream the file over and over, each round new ids")] = False,
     keep_timestamps: Annotated[bool, typer.Option(help="keep `created_at` instead of now")] = False,
+    history_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="first lay the file over the N days before today (MD_DIGEST_TIMEZONE), mostly in "
+            "working hours, at once; then --loop streams it live at --rate",
+        ),
+    ] = None,
+    burst_ids: Annotated[
+        Path | None,
+        typer.Option(
+            help="ids (one a line) of thread starters the history puts into one 15-minute window, "
+            "a spike (default for the shipped sample: mentiondesk/demo/burst_ids.txt)"
+        ),
+    ] = None,
 ) -> None:
     """Replay a file of mentions into the pipeline."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from core.bus.address import bootstrap_servers
     from core.bus.producer import BrokerUnavailable, DeliveryFailed, MentionProducer, ensure_topics
     from core.tabular import TabularFileError
+    from ingest.history import HistoryShape, burst_window
+    from ingest.replay import read_burst_ids
     from ingest.replay import replay as run_replay
 
     _logging()
     settings = get_settings()
+    history: HistoryShape | None = None
+    burst: set[str] = set()
+    if history_days is not None:
+        if keep_timestamps:
+            raise _fail("--history-days sets the times itself: leave out --keep-timestamps")
+        try:
+            zone = ZoneInfo(settings.digest_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise _fail(f"MD_DIGEST_TIMEZONE: unknown time zone {settings.digest_timezone!r}") from exc
+        history = HistoryShape(days=history_days, tz=zone)
+        if burst_ids is None and file.resolve() == DEMO_FILE.resolve():
+            burst_ids = DEMO_FILE.with_name("burst_ids.txt")
+        try:
+            burst = read_burst_ids(burst_ids) if burst_ids is not None else set()
+        except OSError as exc:
+            raise _fail(f"cannot read --burst-ids {burst_ids}: {exc.strerror}") from exc
+        start, _ = burst_window(datetime.now(UTC), history)
+        typer.echo(
+            f"history: {file.name} over the {history_days} days before today ({settings.digest_timezone})"
+            + (f", a burst of up to {len(burst)} at {start.isoformat(timespec='minutes')}" if burst else ""),
+            err=True,
+        )
+    elif burst_ids is not None:
+        raise _fail("--burst-ids needs --history-days")
     bootstrap = bootstrap_servers(settings)
     try:
         ensure_topics(bootstrap, settings.topic_partitions)
@@ -198,7 +261,15 @@ def replay(
             producer.flush()
 
     try:
-        stats = run_replay(file, sink, rate=rate, loop=loop, keep_timestamps=keep_timestamps)
+        stats = run_replay(
+            file,
+            sink,
+            rate=rate,
+            loop=loop,
+            keep_timestamps=keep_timestamps,
+            history=history,
+            burst_ids=burst,
+        )
         producer.close()
     except TabularFileError as exc:
         raise _fail(str(exc)) from exc
@@ -305,13 +376,14 @@ def model_build() -> None:
 WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"
 TRAIN_EPOCHS = 3
 """`model train`'s default passes, those of the shipped model (`sentiment.training.finetune.EPOCHS`)."""
+DataDir = Annotated[
+    Path | None, typer.Option("--data", help="folder of the labelled data sets (default: MD_DATA_DIR)")
+]
 
 
 @model_app.command("train")
 def model_train(
-    data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
-    / "shared"
-    / "data",
+    data: DataDir = None,
     seed: int = 0,
     epochs: Annotated[int, typer.Option(min=1, help="passes over the training rows")] = TRAIN_EPOCHS,
     output: Annotated[Path, typer.Option(help="folder for model.safetensors and metrics.json")] = WEIGHTS_DIR,
@@ -322,15 +394,14 @@ def model_train(
     """Fine-tune the encoder (LoRA) and head from labelled data, calibrate, and report the figures."""
     from sentiment.training.finetune import finetune
 
-    metrics = finetune(data, get_settings(), output, seed=seed, epochs=epochs, limit=limit)
+    settings = get_settings()
+    metrics = finetune(data or settings.data_dir, settings, output, seed=seed, epochs=epochs, limit=limit)
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
 @model_app.command("calibrate")
 def model_calibrate(
-    data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
-    / "shared"
-    / "data",
+    data: DataDir = None,
     model: Annotated[Path, typer.Option(help="the model file to calibrate in place")] = WEIGHTS_DIR
     / "model.safetensors",
 ) -> None:
@@ -339,15 +410,14 @@ def model_calibrate(
 
     if not model.is_file():
         raise typer.BadParameter(f"no model file at {model}", param_hint="--model")
-    metrics = recalibrate(data, get_settings(), model)
+    settings = get_settings()
+    metrics = recalibrate(data or settings.data_dir, settings, model)
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
 @model_app.command("retrain")
 def model_retrain(
-    data: Annotated[Path, typer.Option(help="folder of the labelled data sets")] = PROJECT_ROOT.parent
-    / "shared"
-    / "data",
+    data: DataDir = None,
     corrections: Annotated[
         Path | None,
         typer.Option(help="a `mentiondesk export corrections` file (default: read them from the database)"),
@@ -384,7 +454,9 @@ def model_retrain(
     if not examples:
         raise _fail("no corrections yet: agents correct labels on the desk's thread page")
     try:
-        result = retrain(data, settings, examples, tolerance=tolerance, replay=replay, dry_run=dry_run)
+        result = retrain(
+            data or settings.data_dir, settings, examples, tolerance=tolerance, replay=replay, dry_run=dry_run
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
     report = result.report
@@ -422,8 +494,6 @@ def model_rollback() -> None:
     typer.echo("the committed model is in force again; restart the workers to score with it")
 
 
-EVAL_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
-EvalData = Annotated[Path, typer.Option("--data", help="folder of the labelled data sets")]
 EvalOutput = Annotated[
     Path | None, typer.Option("--output", help="report folder (default: var/eval/<model version>/)")
 ]
@@ -433,7 +503,7 @@ EvalSets = Annotated[
 ]
 
 
-def _run_eval(data: Path, output: Path | None, sets: list[str] | None) -> None:
+def _run_eval(data: Path | None, output: Path | None, sets: list[str] | None) -> None:
     from datetime import UTC, datetime
 
     from core.settings import DEFAULT_VAR_DIR
@@ -446,7 +516,9 @@ def _run_eval(data: Path, output: Path | None, sets: list[str] | None) -> None:
     unknown = [n for n in names or [] if n not in BENCHMARKS]
     if unknown:  # before loading the model, which takes a while
         raise _fail(f"unknown data sets {unknown}; known: {', '.join(BENCHMARKS)}")
-    model = load_model(get_settings())
+    settings = get_settings()
+    data = data or settings.data_dir
+    model = load_model(settings)
     try:
         report = evaluate(model, data, names)
     except (ValueError, FileNotFoundError) as exc:
@@ -466,13 +538,13 @@ def _run_eval(data: Path, output: Path | None, sets: list[str] | None) -> None:
 
 
 @app.command("eval")
-def eval_command(data: EvalData = EVAL_DATA_DIR, output: EvalOutput = None, sets: EvalSets = None) -> None:
+def eval_command(data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None) -> None:
     """Evaluate the model in force: figures per data set and language, report.json and reliability PNGs."""
     _run_eval(data, output, sets)
 
 
 @model_app.command("eval")
-def model_eval(data: EvalData = EVAL_DATA_DIR, output: EvalOutput = None, sets: EvalSets = None) -> None:
+def model_eval(data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None) -> None:
     """Evaluate the model in force (the same as `mentiondesk eval`)."""
     _run_eval(data, output, sets)
 

@@ -48,12 +48,15 @@ def _require_schema(settings: Settings) -> None:
 def collect(
     once: Annotated[bool, typer.Option(help="one complete pass over every feed, then exit")] = False,
 ) -> None:
-    """Collect mentions from the configured networks (MD_CONFIG) into Kafka, polling."""
+    """Collect mentions of the brands config (MD_CONFIG) into Kafka: VK and X with their tokens,
+    review pages and RSS feeds always."""
     from core.brands import ConfigError, load_config
     from core.bus.address import bootstrap_servers
     from core.bus.producer import BrokerUnavailable, MentionProducer, ensure_topics
     from core.db.engine import make_engine, make_session_factory
-    from ingest.runner import CollectorRunner, build_collectors
+    from ingest.collectors import build_collectors, plan_collectors
+    from ingest.http import PoliteClient
+    from ingest.runner import CollectorRunner
 
     _logging()
     settings = get_settings()
@@ -61,19 +64,23 @@ def collect(
         raise _fail("no brands config: set MD_CONFIG (see config/brands.example.toml)")
     try:
         config = load_config(settings.config)
+        plan = plan_collectors(config, settings, settings.config)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
     _require_schema(settings)
-    collectors = build_collectors(config, settings)
-    if not collectors:
-        typer.echo("collectors off: no tokens (set MD_VK_TOKEN and/or MD_TWITTER_BEARER_TOKEN)", err=True)
+    if not plan.on:
+        typer.echo(f"collectors off: {plan.summary()}", err=True)
         return
+    for reason in plan.off_reasons(configured_only=True):
+        typer.echo(f"off: {reason}", err=True)
     bootstrap = bootstrap_servers(settings)
     try:
         ensure_topics(bootstrap, settings.topic_partitions)
         producer = MentionProducer(bootstrap, client_id="mentiondesk-collect")
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
+    client = PoliteClient()  # one per process: review pages and feeds share its per-host limits
+    collectors = build_collectors(config, settings, client=client)
     engine = make_engine(settings.database_url)
     runner = CollectorRunner(
         collectors, producer, make_session_factory(engine), poll_interval_s=settings.poll_interval_s
@@ -84,6 +91,7 @@ def collect(
     try:
         runner.run(_stop_on_signals(), once=once)
     finally:
+        client.close()
         producer.close()
         engine.dispose()
 

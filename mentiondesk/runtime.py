@@ -1,5 +1,11 @@
-"""The embedded supervisor behind `mentiondesk up`: broker, worker, demo stream and desk as child
-processes, one status line each, restarted when they die, stopped cleanly on Ctrl-C."""
+"""The embedded supervisor behind `mentiondesk up`: broker, worker, desk, publisher, collectors and
+demo stream as child processes, one status line each, restarted when they die, stopped cleanly on
+Ctrl-C.
+
+Collectors run when the brands config (MD_CONFIG) lists anything a collector can collect with the
+credentials present: the same plan `mentiondesk collect` builds from (`ingest.collectors`). The demo
+stream runs when no collector does, or with `up --demo`; on a database without it, it first lays a
+week of history (`replay --history-days`), once."""
 
 from __future__ import annotations
 
@@ -11,13 +17,19 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from core.brands import ConfigError
 from core.settings import PROJECT_ROOT, Settings
 from mentiondesk.broker import BrokerError, EmbeddedBroker
+
+if TYPE_CHECKING:
+    from ingest.collectors import CollectorPlan
 
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 DESK_APP = PROJECT_ROOT / "desk" / "streamlit_app.py"
 MAX_RESTARTS = 5
+DEMO_HISTORY_DAYS = 7
 
 
 def desk_command(settings: Settings, host: str | None = None) -> list[str]:
@@ -42,15 +54,19 @@ class Child:
     command: list[str]
     log_path: Path
     env: dict[str, str]
+    note: str = ""  # what the status line adds after "pid N, log F"
+    #: the command of a restart, when it differs (the demo lays its history down once)
+    restart_command: list[str] | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
+        command = self.restart_command if self.restarts and self.restart_command else self.command
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=PROJECT_ROOT,
+                command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=PROJECT_ROOT,
                 start_new_session=True,
             )  # fmt: skip
         self.started_at = time.monotonic()
@@ -87,8 +103,9 @@ def wait_http_ok(url: str, timeout: float) -> bool:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
         self.settings = settings
+        self.demo_asked = demo  # `up --demo`: the demo stream also next to real collectors
         self.var = PROJECT_ROOT / "var"
         self.logs = self.var / "logs"
         self.broker: EmbeddedBroker | None = None
@@ -133,22 +150,49 @@ class Supervisor:
         if password is not None:
             _status("users", "created", f"admin / {password}  (development only: printed once, change it)")
 
-    def _children(self, bootstrap: str) -> list[Child]:
+    def _children(self, bootstrap: str, plan: CollectorPlan) -> tuple[list[Child], list[tuple[str, str]]]:
+        """The children to start, and (name, reason) of the optional ones that stay off."""
         env = self._env(bootstrap)
-        demo = self.settings.demo_file or DEMO_FILE
         children = [
             Child("worker", cli_command("worker"), self.logs / "worker.log", env),
-            Child("demo", cli_command("replay", str(demo), "--rate", str(self.settings.demo_rate), "--loop"),
-                  self.logs / "demo.log", env),
             Child("desk", desk_command(self.settings), self.logs / "desk.log", env),
             Child("publisher", cli_command("publisher"), self.logs / "publisher.log", env),
-        ]  # fmt: skip
-        if _collectors_on(self.settings):
-            children.append(Child("collectors", cli_command("collect"), self.logs / "collect.log", env))
+        ]
+        off: list[tuple[str, str]] = []
+        if plan.on:
+            children.append(
+                Child(
+                    "collectors",
+                    cli_command("collect"),
+                    self.logs / "collect.log",
+                    env,
+                    f"({plan.summary()})",
+                )
+            )
+        else:
+            off.append(("collectors", plan.summary()))
+        if not plan.on or self.demo_asked:
+            children.insert(
+                1, self._demo_child(env, "asked with --demo" if plan.on else "no collector is configured")
+            )
+        else:
+            off.append(("demo", "collectors are configured; --demo adds the demo stream"))
         if self.settings.smtp_host and self.settings.digest_to:  # the daily digest at MD_DIGEST_TIME
             digest = cli_command("digest", "--schedule")
             children.append(Child("digest", digest, self.logs / "digest.log", env))
-        return children
+        return children, off
+
+    def _demo_child(self, env: dict[str, str], why: str) -> Child:
+        """The demo replay: a week of history first (unless the database has it), then live."""
+        demo = self.settings.demo_file or DEMO_FILE
+        rate = f"{self.settings.demo_rate:g}"
+        live = cli_command("replay", str(demo), "--rate", rate, "--loop")
+        if demo_history_stored(self.settings.database_url, demo):
+            note = f"({why}; history already in the database, live at {rate}/s)"
+            return Child("demo", live, self.logs / "demo.log", env, note)
+        history = [*live, "--history-days", str(DEMO_HISTORY_DAYS)]
+        note = f"({why}; {DEMO_HISTORY_DAYS} days of history first, then live at {rate}/s)"
+        return Child("demo", history, self.logs / "demo.log", env, note, restart_command=live)
 
     def run(self) -> int:
         print("mentiondesk is starting", flush=True)
@@ -164,19 +208,30 @@ class Supervisor:
             self.stop()
 
     def _run(self) -> int:
+        from ingest.collectors import plan_from_settings
+
+        try:  # before anything starts: a broken brands config is the user's to fix first
+            plan, _ = plan_from_settings(self.settings)
+        except ConfigError as exc:
+            _status("collectors", "FAILED", str(exc))
+            return 1
         try:
             bootstrap = self._start_broker()
             self._prepare(bootstrap)
         except (BrokerError, RuntimeError) as exc:
             _status("broker", "FAILED", str(exc))
             return 1
-        self.children = self._children(bootstrap)
+        self.children, off = self._children(bootstrap, plan)
         for child in self.children:
             child.start()
             pid = child.process.pid if child.process else "?"
-            _status(child.name, "started", f"pid {pid}, log {child.log_path}")
-        if not _collectors_on(self.settings):
-            _status("collectors", "off", _collectors_state(self.settings))
+            _status(
+                child.name,
+                "started",
+                " ".join(filter(None, [f"pid {pid}, log {child.log_path}", child.note])),
+            )
+        for name, reason in off:
+            _status(name, "off", reason)
         url = f"http://{self.settings.desk_host}:{self.settings.desk_port}"
         if wait_http_ok(f"{url}/_stcore/health", timeout=60):
             _status("desk", "ok", url)
@@ -231,15 +286,30 @@ def _db_label(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _collectors_on(settings: Settings) -> bool:
-    from ingest.runner import network_tokens
+def demo_history_stored(database_url: str, demo: Path, sample: int = 200) -> bool:
+    """Whether the demo file's history is in the database already: up to `sample` of its mentions,
+    spread over the file, are all stored (by source and external_id, the ids the history keeps)."""
+    from sqlalchemy import func, select, tuple_
 
-    return settings.config is not None and bool(network_tokens(settings))
+    from core.db.engine import make_engine
+    from core.db.models import Mention
+    from core.tabular import TabularFileError
+    from ingest.replay import read_mentions
 
-
-def _collectors_state(settings: Settings) -> str:
-    from ingest.runner import network_tokens
-
-    if not network_tokens(settings):
-        return "collectors off: no tokens (MD_VK_TOKEN, MD_TWITTER_BEARER_TOKEN); the demo stream runs"
-    return "collectors off: no brands config (MD_CONFIG); the demo stream runs"
+    try:
+        keys = [(m.source, m.external_id) for m in read_mentions(demo)]
+    except TabularFileError:
+        return False  # the demo child reports the file's trouble in its log
+    if not keys:
+        return False
+    step = max(1, len(keys) // sample)
+    wanted = set(keys[::step])
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(func.count()).where(tuple_(Mention.source, Mention.external_id).in_(wanted))
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return int(found) >= len(wanted)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from core.bus.address import bootstrap_servers
-from core.settings import Settings
+from core.settings import DEFAULT_VAR_DIR, Settings
 from sentiment.kafka_transport import LowLatencyApp
 
 
 def create_app(settings: Settings) -> LowLatencyApp:
-    """The worker's app: one consumer group (`MD_WORKER_ID`) shared by every worker."""
+    """The worker's app: one consumer group (`MD_WORKER_ID`) shared by every worker. Faust's data
+    folder goes under var/ (it holds nothing: tables live in memory), not `<id>-data/` in the cwd."""
+    datadir = DEFAULT_VAR_DIR / "faust" / settings.worker_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     return LowLatencyApp(
         settings.worker_id,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         broker=f"kafka://{bootstrap_servers(settings)}",
         store="memory://",
+        datadir=str(datadir),
         autodiscover=False,
         web_enabled=False,
         topic_partitions=settings.topic_partitions,

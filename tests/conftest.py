@@ -1,4 +1,10 @@
-"""Fixtures for real parts: fresh PostgreSQL databases, SQLite files."""
+"""Fixtures for real parts: fresh PostgreSQL databases, SQLite files.
+
+PostgreSQL: the server at `MD_TEST_PG_ADMIN_URL` when that is set (nothing is started); otherwise
+every test process (each pytest-xdist worker) starts a private server on a free port the first time
+a test asks for a database, and stops it at the end of the session (tests/pg_server.py). Either way
+every test gets a fresh database of its own on it, dropped afterwards.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,24 @@ from collections.abc import Iterator
 import pytest
 
 from core.db.scratch import scratch_postgres_database
-
-PG_ADMIN_URL = os.environ.get("MD_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.pg_server import postgres_server
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
+    """An admin URL (a superuser, database `postgres`) of the PostgreSQL server the tests use."""
+    given = os.environ.get("MD_TEST_PG_ADMIN_URL")
+    if given:
+        yield given
+        return
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    with scratch_postgres_database(PG_ADMIN_URL, "md_test_") as url:
+    with scratch_postgres_database(pg_admin_url, "md_test_") as url:
         yield url
 
 
@@ -30,5 +46,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/mentiondesk.db"
         return
-    with scratch_postgres_database(PG_ADMIN_URL, "md_t_") as url:
+    admin_url: str = request.getfixturevalue("pg_admin_url")
+    with scratch_postgres_database(admin_url, "md_t_") as url:
         yield url

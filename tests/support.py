@@ -10,14 +10,34 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from core.db.engine import make_engine
+from core.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("MD_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+DATA_DIR = Settings().data_dir
+"""The labelled data sets: the setting `MD_DATA_DIR` (default ../shared/data beside the project)."""
+LABELLED_FILES = (
+    "rusentitweet/rusentitweet_train.csv",
+    "rusentitweet/rusentitweet_test.csv",
+    "opensentimentcorpus/opensentimentcorpus-final-by-majority.csv",
+    "tweeteval-sentiment/val_text.txt",
+    "tweeteval-sentiment/val_labels.txt",
+    "twitter-us-airline-sentiment/Tweets.csv",
+)
+"""The files of `DATA_DIR` that the labelled sets' loaders read (sentiment/training/datasets.py)."""
 
 WorkerStarter = Callable[..., subprocess.Popen[bytes]]
+
+
+def needs_data(*paths: str) -> pytest.MarkDecorator:
+    """Skip unless every one of `paths` (relative to `DATA_DIR`) is there; the reason names the first
+    missing one and the setting that points elsewhere."""
+    missing = [DATA_DIR / path for path in paths if not (DATA_DIR / path).exists()]
+    reason = f"data not found: {missing[0]} (set MD_DATA_DIR to the data folder)" if missing else ""
+    return pytest.mark.skipif(bool(missing), reason=reason)
 
 
 def worker_env(bootstrap: str, database_url: str, **extra: str) -> dict[str, str]:
@@ -40,8 +60,9 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """`mentiondesk ARGS` in a subprocess with the caller's environment minus its MD_ settings (the
-    built encoder's cache excepted), plus `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k == "MD_MODEL_CACHE_DIR"}
+    built encoder's cache and the data folder excepted), plus `env`."""
+    kept = ("MD_MODEL_CACHE_DIR", "MD_DATA_DIR")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k in kept}
     return subprocess.run(
         [sys.executable, "-m", "mentiondesk.cli", *args],
         cwd=PROJECT_ROOT,

@@ -18,11 +18,11 @@ from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Author, DeadLetter, Mention
 from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW
-from tests.support import SHARED_DATA, WorkerStarter, count_rows, wait_until, worker_env
+from tests.support import DATA_DIR, WorkerStarter, count_rows, needs_data, wait_until, worker_env
 
 pytestmark = pytest.mark.pipeline
 
-RUSENTITWEET_TEST = SHARED_DATA / "rusentitweet" / "rusentitweet_test.csv"
+RUSENTITWEET_TEST = DATA_DIR / "rusentitweet" / "rusentitweet_test.csv"
 
 
 def _real_mentions(n: int) -> list[Mention]:
@@ -46,6 +46,7 @@ def _scored_keys(database_url: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
+@needs_data("rusentitweet/rusentitweet_test.csv")
 def test_2000_real_mentions_land_exactly_once_across_a_kill_9(
     broker: EmbeddedBroker, start_worker: WorkerStarter, sqlite_url: str
 ) -> None:

@@ -1,7 +1,10 @@
 """Learning from the desk: agents correct 200 labels on the desk, `mentiondesk model retrain` folds
 them in, compares old and new on the held-out sets, switches, and the worker's next model scores with
-the new version; careless corrections are refused; `model rollback` goes back. Real model, the real
-shared data (its held-out parts were never trained on, so old against new is a fair comparison)."""
+the new version; careless corrections are refused; `model rollback` goes back. Real model; the
+corrections are airline tweets of the real data (`MD_DATA_DIR`) that the shipped model never saw;
+the retrains replay, train and compare on a small seeded subset of the real data sets (SUBSET_ROWS
+rows of each file, without those tweets), so the whole test takes minutes, not the twenty that the
+full sets take; `mentiondesk model retrain` on the full sets is measured in the README."""
 
 from __future__ import annotations
 
@@ -18,20 +21,28 @@ from desk.services.corrections import correct_label
 from sentiment.model import NegativityModel, load_model
 from sentiment.training.datasets import load_benchmarks
 from sentiment.training.finetune import TRAIN_SETS, training_pool
+from tests.data_subset import write_subset
 from tests.desk_support import actor, save, setup_desk
 from tests.factories import scored_mention
-from tests.support import SHARED_DATA, run_cli
+from tests.support import DATA_DIR, LABELLED_FILES, needs_data, run_cli
 
-SHARED = SHARED_DATA
-pytestmark = pytest.mark.skipif(not (SHARED / "rusentitweet").is_dir(), reason="shared data not here")
+pytestmark = needs_data(*LABELLED_FILES)
 
 CORRECTIONS = 200
+SUBSET_ROWS = 500  # of each labelled file: held-out parts of about 100 rows per set (417 RuSentiTweet)
+REPLAY = 400  # training rows replayed beside the corrections (the command's default is 3,000)
+# Largest held-out drop still accepted. The command's default, 0.01, is a property of the full data's
+# held-out sets (400 to 2,900 rows each, where the desk's corrections moved no figure by more than
+# 0.007 and the careless ones dropped airline macro-F1 by 0.099). On the subset's sets of about 100
+# rows a few changed answers move a figure by several hundredths: there the desk's corrections moved
+# none by more than 0.06 and the careless ones dropped airline macro-F1 by 0.22 (seeded, measured).
+TOLERANCE = 0.1
 
 
 def airline_rows_never_seen(model: NegativityModel) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Airline tweets outside the model's training rows and the held-out sets, split into the model's
     mistakes and its right answers, each with the true label."""
-    benches = load_benchmarks(SHARED)
+    benches = load_benchmarks(DATA_DIR)
     trained = {e.text for e in training_pool(benches, TRAIN_SETS)}
     airline = next(b for b in benches if b.name == "airline")
     held_out = set(airline.test.texts)
@@ -54,9 +65,12 @@ def airline_rows_never_seen(model: NegativityModel) -> tuple[list[tuple[str, str
     return list(mistakes.items())[:CORRECTIONS], right[:CORRECTIONS]
 
 
-@pytest.mark.timeout(2400)
+def retrain_args(data: Path) -> tuple[str, ...]:
+    return ("model", "retrain", "--data", str(data), "--replay", str(REPLAY), "--tolerance", str(TOLERANCE))
+
+
+@pytest.mark.timeout(1200)
 def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(tmp_path: Path) -> None:
-    data = SHARED
     database_url = f"sqlite:///{tmp_path}/desk.db"
     model_dir = tmp_path / "models"
     env = {"MD_DATABASE_URL": database_url, "MD_MODEL_DIR": str(model_dir)}
@@ -65,6 +79,8 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
 
     mistakes, right = airline_rows_never_seen(old)
     assert len(mistakes) == CORRECTIONS
+    used = {text for text, _ in mistakes + right}
+    data = write_subset(DATA_DIR, tmp_path / "data", SUBSET_ROWS, seed=0, exclude=used)
 
     # Careless "corrections" first (right labels turned wrong), from an export file: the weights learn
     # them and get worse on held-out data, so the candidate is kept aside and the model in force stays.
@@ -74,9 +90,7 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
         "".join(json.dumps({"text": t, "label": wrong[lab]}) + "\n" for t, lab in right),
         "utf-8",
     )
-    refused = run_cli(
-        "model", "retrain", "--data", str(data), "--corrections", str(sabotage), env=env, timeout=1200
-    )
+    refused = run_cli(*retrain_args(data), "--corrections", str(sabotage), env=env, timeout=900)
     assert refused.returncode == 0, refused.stderr
     assert "kept" in refused.stdout, refused.stdout
     assert load_model(settings).version == old.version
@@ -93,7 +107,7 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
             correct_label(session, actor("anna"), ids[f"fix-{i}"], truth)
     engine.dispose()
 
-    result = run_cli("model", "retrain", "--data", str(data), env=env, timeout=1200)
+    result = run_cli(*retrain_args(data), env=env, timeout=900)
     assert result.returncode == 0, result.stderr
     assert "switched to" in result.stdout, result.stdout
     active = json.loads((model_dir / "active.json").read_text("utf-8"))
@@ -106,7 +120,7 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     assert 0 < report["corrections"]["learned_by_weights"] <= CORRECTIONS
     for name, row in report["held_out"].items():
         for key in ("macro_f1", "negative_f1"):
-            assert row["new"][key] >= row["old"][key] - 0.01, (name, key, row)
+            assert row["new"][key] >= row["old"][key] - TOLERANCE, (name, key, row)
 
     new = load_model(settings)
     assert new.version == active["version"] != old.version

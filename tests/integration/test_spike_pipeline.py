@@ -19,12 +19,12 @@ from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Alert, Author, Mention
 from tests.mail_support import smtp_server, webhook_server
-from tests.support import SHARED_DATA, WorkerStarter, count_rows, wait_until, worker_env
+from tests.support import DATA_DIR, WorkerStarter, count_rows, needs_data, wait_until, worker_env
 
 pytestmark = pytest.mark.pipeline
 
-TWCS = SHARED_DATA / "twcs-sample" / "twcs.csv"
-AIRLINE = SHARED_DATA / "twitter-us-airline-sentiment" / "Tweets.csv"
+TWCS = DATA_DIR / "twcs-sample" / "twcs.csv"
+AIRLINE = DATA_DIR / "twitter-us-airline-sentiment" / "Tweets.csv"
 DAY_FROM = datetime(2017, 10, 31, 14, 0, tzinfo=UTC)
 DAY_TO = datetime(2017, 10, 31, 22, 0, tzinfo=UTC)
 PER_WINDOW = 6
@@ -80,6 +80,7 @@ def burst_mentions() -> list[Mention]:
     ]
 
 
+@needs_data("twcs-sample/twcs.csv", "twitter-us-airline-sentiment/Tweets.csv")
 def test_a_burst_in_a_replayed_day_raises_one_alert_delivered_everywhere(
     broker: EmbeddedBroker, start_worker: WorkerStarter, sqlite_url: str, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def test_up_starts_the_whole_pipeline_and_stops_cleanly(tmp_path: Path) -> None:
         MD_BROKER_PORT=str(broker_port),
         MD_DESK_PORT=str(desk_port),
         MD_DEMO_RATE="20",
-        MD_WORKER_ID="md-up-test",
+        MD_WORKER_ID=f"md-up-test-{uuid.uuid4().hex[:8]}",  # a consumer group of its own
         PYTHONUNBUFFERED="1",
     )
     if "MD_MODEL_CACHE_DIR" in os.environ:

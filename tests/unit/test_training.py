@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,14 +16,13 @@ from sentiment.training.datasets import (
     subsample_indices,
 )
 from sentiment.training.evaluate import compute_metrics
+from tests.support import DATA_DIR, LABELLED_FILES, needs_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_data = pytest.mark.skipif(
-    not (DATA / "rusentitweet").is_dir(), reason="shared data not on this machine"
-)
+DATA = DATA_DIR
+labelled_data = needs_data(*LABELLED_FILES)
 
 
-@needs_data
+@labelled_data
 def test_loaders_read_every_row_with_a_real_csv_reader() -> None:
     # Counts from each folder's SOURCE.txt, minus the dropped classes (skip, speech; mixed).
     train, test = load_rusentitweet(DATA, "train"), load_rusentitweet(DATA, "test")
@@ -40,7 +37,7 @@ def test_loaders_read_every_row_with_a_real_csv_reader() -> None:
     assert airline.language == "en"
 
 
-@needs_data
+@labelled_data
 def test_holdout_is_fixed_disjoint_and_stratified() -> None:
     first = {b.name: b for b in load_benchmarks(DATA)}
     again = {b.name: b for b in load_benchmarks(DATA, ["airline"])}
