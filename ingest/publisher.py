@@ -10,6 +10,11 @@ returns the same comment; X: the account's recent replies are searched) before i
 Kafka offset is committed only after the result was written, so nothing is dropped either.
 
 Review sites have no reply API: the result is `manual`, with the page link for the agent.
+
+Only replies the desk recorded are posted: the message must match a `replies` row (same text,
+thread and target) in `queued` or `sending` state. Anything else on the topic is a forgery (anyone
+who can write to the broker could otherwise post as the brand): `handle` raises `ForgedReply`, and
+the consumer logs it and moves on. The publisher never creates a `replies` row itself.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from core.db.repository_ingest import (
     apply_reply_result,
     get_reply,
     mark_sending,
-    queue_reply,
 )
 from core.settings import Settings
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
@@ -40,6 +44,16 @@ from schemas import Reply, ReplyResult
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+POSTABLE_STATUSES = ("queued", "sending")
+
+
+class ForgedReply(Exception):
+    """A reply on the topic that the desk never recorded (or recorded differently): not posted."""
+
+    def __init__(self, reply_id: UUID, reason: str) -> None:
+        super().__init__(f"reply {reply_id}: {reason}")
+        self.reply_id = reply_id
+        self.reason = reason
 
 
 class ReplyPublisher:
@@ -59,12 +73,24 @@ class ReplyPublisher:
         self.sleep = sleep
 
     def handle(self, reply: Reply) -> ReplyResult:
+        """Post a recorded reply once; raises `ForgedReply` for one the desk did not record."""
         reply_id = str(reply.reply_id)
         with self.sessions() as session:
-            queue_reply(session, reply)
-            session.commit()
             row = get_reply(session, reply_id)
-            assert row is not None
+            if row is None:
+                raise ForgedReply(reply.reply_id, "not recorded by the desk")
+            differs = [
+                name
+                for name, recorded, sent in (
+                    ("text", row.text, reply.text),
+                    ("thread", row.thread_key, reply.thread_key),
+                    ("source", row.source, reply.source),
+                    ("target", row.in_reply_to, reply.in_reply_to),
+                )
+                if recorded != sent
+            ]
+            if differs:
+                raise ForgedReply(reply.reply_id, f"differs from the recorded reply in {', '.join(differs)}")
             status, attempts = row.status, row.attempts
             if status in FINAL_REPLY_STATUSES:  # a redelivered message: answer what we answered
                 return ReplyResult(
@@ -74,6 +100,8 @@ class ReplyPublisher:
                     url=row.url,
                     error=row.error,
                 )
+            if status not in POSTABLE_STATUSES:
+                raise ForgedReply(reply.reply_id, f"recorded reply is {status!r}, not queued")
         if reply.source.startswith("review:"):
             return self._finish(
                 ReplyResult(
@@ -209,7 +237,15 @@ def run_publisher(settings: Settings, bootstrap: str, stop: threading.Event) -> 
                         str(exc).splitlines()[0],
                     )
                 else:
-                    publisher.handle(reply)
+                    try:
+                        publisher.handle(reply)
+                    except ForgedReply as exc:
+                        log.warning(
+                            "publisher: refused reply %s at offset %s: %s",
+                            exc.reply_id,
+                            message.offset,
+                            exc.reason,
+                        )
                 consumer.commit()
                 if stop.is_set():
                     break

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.tabular import read_rows
+from core.tabular import TabularFileError, read_rows
 from ingest.history import HistoryShape, spread_history
 from schemas import Author, Mention
 from schemas.base import utc_now
@@ -175,6 +175,7 @@ def replay(
     next_at = time.monotonic()
     while True:
         tag = f"{run}.{loop_index}" if loop else None
+        read_before = stats.read
         for mention in read_mentions(
             path,
             keep_timestamps=keep_timestamps,
@@ -194,3 +195,5 @@ def replay(
         loop_index += 1
         if not loop or should_stop():
             return stats
+        if stats.read == read_before:  # a file without one readable mention would loop forever
+            raise TabularFileError(f"{path}: no readable mention to loop over")

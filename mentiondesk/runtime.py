@@ -2,6 +2,12 @@
 demo stream as child processes, one status line each, restarted when they die, stopped cleanly on
 Ctrl-C.
 
+Restarts follow `RestartPolicy`: a growing delay (1 s doubling to 60 s) scheduled without holding up
+the watch over the others; the failures count from zero again once a child has run healthily for
+5 minutes; 10 failures within an hour and `up` gives up on the child. Giving up on an essential
+child (worker, desk; the embedded broker is never restarted) stops everything with exit status 1;
+any other child is left stopped and the rest keeps running.
+
 Collectors run when the brands config (MD_CONFIG) lists anything a collector can collect with the
 credentials present: the same plan `mentiondesk collect` builds from (`ingest.collectors`). The demo
 stream runs when no collector does, or with `up --demo`; on a database without it, it first lays a
@@ -15,6 +21,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +36,6 @@ if TYPE_CHECKING:
 
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 DESK_APP = PROJECT_ROOT / "desk" / "streamlit_app.py"
-MAX_RESTARTS = 5
 DEMO_HISTORY_DAYS = 7
 
 
@@ -46,6 +53,54 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "mentiondesk.cli", *args]
 
 
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """When a child that exited is started again. Pure: the caller passes the time (monotonic
+    seconds) in, the policy keeps no clock of its own."""
+
+    first_delay: float = 1.0
+    max_delay: float = 60.0
+    healthy_after: float = 300.0  # a run this long clears the failures counted so far
+    give_up_after: int = 10  # this many failures within `window` and the child stays stopped
+    window: float = 3600.0
+
+    def delay(self, failures: int) -> float:
+        """The wait before the restart after the `failures`-th failure in a row (1, 2, 4, ... 60)."""
+        return min(self.max_delay, self.first_delay * 2.0 ** max(0, failures - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class RestartDecision:
+    failures: int  # counted, this one included
+    restart_at: float | None  # None: give up
+    delay: float = 0.0
+
+    @property
+    def give_up(self) -> bool:
+        return self.restart_at is None
+
+
+@dataclass(slots=True)
+class RestartTracker:
+    """One child's failures under a `RestartPolicy`."""
+
+    policy: RestartPolicy = field(default_factory=RestartPolicy)
+    failures: deque[float] = field(default_factory=deque)  # when, since the last healthy run
+
+    def exited(self, started_at: float, now: float) -> RestartDecision:
+        """A run that began at `started_at` ended at `now`: restart when, or give up."""
+        if now - started_at >= self.policy.healthy_after:
+            self.failures.clear()
+        self.failures.append(now)
+        while self.failures and now - self.failures[0] >= self.policy.window:
+            self.failures.popleft()
+        count = len(self.failures)
+        if count >= self.policy.give_up_after:
+            return RestartDecision(count, None)
+        delay = self.policy.delay(count)
+        return RestartDecision(count, now + delay, delay)
+
+
 @dataclass
 class Child:
     """A supervised child process with its own log file."""
@@ -55,13 +110,17 @@ class Child:
     log_path: Path
     env: dict[str, str]
     note: str = ""  # what the status line adds after "pid N, log F"
+    essential: bool = False  # giving up on it stops everything
     #: the command of a restart, when it differs (the demo lays its history down once)
     restart_command: list[str] | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
+    tracker: RestartTracker = field(default_factory=RestartTracker)
+    restart_at: float | None = None  # a restart is scheduled for then
+    gave_up: bool = False
 
-    def start(self) -> None:
+    def start(self, now: float) -> None:
         command = self.restart_command if self.restarts and self.restart_command else self.command
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
@@ -69,10 +128,17 @@ class Child:
                 command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=PROJECT_ROOT,
                 start_new_session=True,
             )  # fmt: skip
-        self.started_at = time.monotonic()
+        self.started_at = now
+        self.restart_at = None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def exit_code(self) -> int | None:
+        return self.process.returncode if self.process else None
+
+    def pid(self) -> int | str:
+        return self.process.pid if self.process else "?"
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.alive():
@@ -103,8 +169,19 @@ def wait_http_ok(url: str, timeout: float) -> bool:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        policy: RestartPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
+        self.policy = policy or RestartPolicy()
+        self.clock = clock
+        self.sleep = sleep
         self.demo_asked = demo  # `up --demo`: the demo stream also next to real collectors
         self.var = PROJECT_ROOT / "var"
         self.logs = self.var / "logs"
@@ -154,8 +231,8 @@ class Supervisor:
         """The children to start, and (name, reason) of the optional ones that stay off."""
         env = self._env(bootstrap)
         children = [
-            Child("worker", cli_command("worker"), self.logs / "worker.log", env),
-            Child("desk", desk_command(self.settings), self.logs / "desk.log", env),
+            Child("worker", cli_command("worker"), self.logs / "worker.log", env, essential=True),
+            Child("desk", desk_command(self.settings), self.logs / "desk.log", env, essential=True),
             Child("publisher", cli_command("publisher"), self.logs / "publisher.log", env),
         ]
         off: list[tuple[str, str]] = []
@@ -223,12 +300,12 @@ class Supervisor:
             return 1
         self.children, off = self._children(bootstrap, plan)
         for child in self.children:
-            child.start()
-            pid = child.process.pid if child.process else "?"
+            child.tracker = RestartTracker(self.policy)
+            child.start(self.clock())
             _status(
                 child.name,
                 "started",
-                " ".join(filter(None, [f"pid {pid}, log {child.log_path}", child.note])),
+                " ".join(filter(None, [f"pid {child.pid()}, log {child.log_path}", child.note])),
             )
         for name, reason in off:
             _status(name, "off", reason)
@@ -240,27 +317,62 @@ class Supervisor:
         print(f"\nOpen the desk: {url}   (Ctrl-C stops everything)", flush=True)
         while not self._stopping:
             self._watch()
-            time.sleep(1.0)
+            if not self._stopping:
+                self.sleep(1.0)
         return 0 if self._failed is None else 1
 
     def _watch(self) -> None:
+        """One look at every child: note the ones that exited (schedule their restart, or give up)
+        and start the ones whose restart time has come. Never waits."""
         for child in self.children:
-            if child.alive() or self._stopping:
-                continue
-            code = child.process.returncode if child.process else None
-            if child.restarts >= MAX_RESTARTS:
-                _status(
-                    child.name, "FAILED", f"exited with {code} {child.restarts} times; see {child.log_path}"
-                )
-                self._stopping = True
+            if self._stopping:
                 return
-            child.restarts += 1
-            _status(child.name, "restart", f"exited with {code}; restart {child.restarts}/{MAX_RESTARTS}")
-            child.start()
-        if self.broker is not None and not self.broker.running():
-            self._failed = "the embedded broker stopped"
-            _status("broker", "FAILED", self._failed)
+            if child.gave_up or child.alive():
+                continue
+            now = self.clock()
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restarts += 1
+                    child.start(now)
+                continue
+            self._exited(child, now)
+        if not self._stopping and self.broker is not None and not self.broker.running():
+            self._failed = "broker"
+            log = f"; see {self.broker.log_file}" if self.broker.log_file else ""
+            _status("broker", "FAILED", f"the embedded broker stopped; stopping everything{log}")
             self._stopping = True
+
+    def _exited(self, child: Child, now: float) -> None:
+        code = child.exit_code()
+        decision = child.tracker.exited(child.started_at, now)
+        policy = self.policy
+        within = f"{decision.failures} failures within {_duration(policy.window)}"
+        if not decision.give_up:
+            assert decision.restart_at is not None
+            child.restart_at = decision.restart_at
+            _status(
+                child.name,
+                "restart",
+                f"exited with {code}; restarting in {decision.delay:g}s "
+                f"(failure {decision.failures}; gives up at {policy.give_up_after} within "
+                f"{_duration(policy.window)}); see {child.log_path}",
+            )
+            return
+        child.gave_up = True
+        if child.essential:
+            self._failed = child.name
+            self._stopping = True
+            _status(
+                child.name,
+                "FAILED",
+                f"exited with {code}, {within}; gave up, stopping everything; see {child.log_path}",
+            )
+        else:
+            _status(
+                child.name,
+                "gave up",
+                f"exited with {code}, {within}; left stopped, the rest keeps running; see {child.log_path}",
+            )
 
     def stop(self) -> None:
         if not self.children and self.broker is None:
@@ -274,6 +386,14 @@ class Supervisor:
             self.broker.stop()
             self.broker = None
             _status("broker", "stopped", "")
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g}min"
+    return f"{seconds:g}s"
 
 
 def _interrupt(signum: int, frame: object) -> None:

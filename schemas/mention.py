@@ -5,7 +5,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from schemas.base import SCHEMA_VERSION, Contract, UtcDatetime, utc_now
+from schemas.base import (
+    SCHEMA_VERSION,
+    SOURCE_MAX_LEN,
+    TEXT_MAX_LEN,
+    CleanText,
+    Contract,
+    Count,
+    DisplayName,
+    EventTime,
+    Identifier,
+    OptionalIdentifier,
+    Url,
+    UtcDatetime,
+    utc_now,
+)
 
 SOURCE_PATTERN = re.compile(r"^(vk|twitter|replay|review:[a-z0-9][a-z0-9.\-]*)$")
 
@@ -13,39 +27,45 @@ Language = Literal["ru", "en", "other"]
 
 
 class Author(Contract):
-    id: str
-    name: str | None = None
-    handle: str | None = None
-    url: str | None = None
-    followers: int | None = Field(default=None, ge=0)
+    """An account. Name and handle are cut to 255 characters; the id is refused when longer."""
+
+    id: Identifier
+    name: DisplayName | None = None
+    handle: DisplayName | None = None
+    url: Url | None = None
+    followers: Count | None = None
     is_brand: bool = False
 
 
 class Metrics(Contract):
-    likes: int = Field(default=0, ge=0)
-    reposts: int = Field(default=0, ge=0)
-    replies: int = Field(default=0, ge=0)
-    views: int = Field(default=0, ge=0)
+    """Counters as the network reported them, each within 0 .. 2**31 - 1."""
 
-
-NonEmpty = Annotated[str, Field(min_length=1)]
+    likes: Count = 0
+    reposts: Count = 0
+    replies: Count = 0
+    views: Count = 0
 
 
 class Mention(Contract):
-    """One public post, comment, tweet or review that names a watched brand."""
+    """One public post, comment, tweet or review that names a watched brand.
+
+    Bounds (the policy is in schemas/base.py): ids and keys at most 255 characters (refused when
+    longer), text at most 100,000 characters with control characters removed, url at most 2,048,
+    counters within 32 bits, created_at from 2006-01-01 to one day after now.
+    """
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    source: NonEmpty
-    external_id: NonEmpty
-    thread_key: NonEmpty
-    parent_external_id: str | None = None
-    url: str | None = None
+    source: Annotated[str, Field(min_length=1, max_length=SOURCE_MAX_LEN)]
+    external_id: Identifier
+    thread_key: Identifier
+    parent_external_id: OptionalIdentifier | None = None
+    url: Url | None = None
     author: Author
-    text: NonEmpty
+    text: Annotated[CleanText, Field(min_length=1, max_length=TEXT_MAX_LEN)]
     lang: Language | None = None
-    created_at: UtcDatetime
+    created_at: EventTime
     collected_at: UtcDatetime = Field(default_factory=utc_now)
-    brand: str | None = None
+    brand: Annotated[str, Field(max_length=255)] | None = None
     rating: float | None = Field(default=None, ge=0, le=10)
     metrics: Metrics = Field(default_factory=Metrics)
 

@@ -1,10 +1,10 @@
 """A mention after the negativity model has read it."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.base import Contract, UtcDatetime, utc_now
+from schemas.base import Contract, OptionalIdentifier, UtcDatetime, utc_now
 from schemas.mention import Mention
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
@@ -22,7 +22,7 @@ class ScoredMention(Mention):
     negativity: float = Field(ge=0, le=1)
     label: SentimentLabel
     probs: LabelProbs
-    model_version: str
+    model_version: Annotated[str, Field(max_length=128)]
     topics: tuple[str, ...] = ()
-    duplicate_of: str | None = None
+    duplicate_of: OptionalIdentifier | None = None
     scored_at: UtcDatetime = Field(default_factory=utc_now)

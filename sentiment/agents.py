@@ -26,7 +26,7 @@ from sentiment.scoring import (
     RawMessage,
     dead_letter,
     parse_mentions,
-    parse_scored,
+    parse_scored_with_origin,
     score_mentions,
 )
 from sentiment.topics import WorkerTopics
@@ -115,12 +115,16 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
     async def persist_agent(stream: AsyncIterable[Any]) -> None:
         """mentions.scored.v1 -> database, idempotent on (source, external_id)."""
         async for events in stream.take_events(200, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            scored, dead = parse_scored([_raw(e) for e in events])
-            pending = await _send_dead(topics.dead_letters, dead)
-            if scored:
+            pairs, dead = parse_scored_with_origin([_raw(e) for e in events])
+            if pairs:
+                scored = [mention for mention, _ in pairs]
+                origin = {id(mention): raw for mention, raw in pairs}
                 what = f"database write of {len(scored)} mentions"
-                inserted = await until_done(db_executor, partial(writer.save, scored), what, log)
-                log.debug("persisted %d scored mentions (%d new)", len(scored), inserted)
+                # Transient failures pause and retry; mentions the database refuses are set aside.
+                saved = await until_done(db_executor, partial(writer.save_isolating, scored), what, log)
+                dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
+                log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
+            pending = await _send_dead(topics.dead_letters, dead)
             await asyncio.gather(*pending)
 
     @app.timer(interval=1.0, name="desk_sync_timer")  # type: ignore[untyped-decorator]

@@ -5,15 +5,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.repository import persist_batch
+from core.db.repository import is_poison, persist_batch
 from schemas import ScoredMention
 
 log = logging.getLogger(__name__)
 
 AfterSave = Callable[[Session], object]
+
+
+@dataclass(slots=True)
+class SaveOutcome:
+    """What a batch write did: how many mentions were new, and which the database refused (why)."""
+
+    inserted: int = 0
+    refused: list[tuple[ScoredMention, str]] = field(default_factory=list)
+
+
+def _reason(exc: BaseException) -> str:
+    first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+    return f"database refused the mention: {type(exc).__name__}: {' '.join(first_line)}"[:500]
 
 
 class MentionWriter:
@@ -47,6 +61,37 @@ class MentionWriter:
             self.unsynced = True
             self.sync_if_due()
         return inserted
+
+    def save_isolating(self, mentions: Sequence[ScoredMention]) -> SaveOutcome:
+        """Like `save`, but a batch the database refuses for its data (`is_poison`) is split in
+        halves, down to single mentions: the refused ones are returned with the reason, the rest
+        are stored. A transient error (connection lost, lock timeout) is raised for the caller to
+        pause and retry the whole batch; already stored halves are skipped then (ON CONFLICT)."""
+        outcome = SaveOutcome()
+        self._save_narrowing(list(mentions), outcome)
+        if outcome.inserted and self._after_save is not None:
+            self.unsynced = True
+            self.sync_if_due()
+        return outcome
+
+    def _save_narrowing(self, mentions: list[ScoredMention], outcome: SaveOutcome) -> None:
+        if not mentions:
+            return
+        try:
+            outcome.inserted += persist_batch(self._sessions, mentions)
+            return
+        except Exception as exc:
+            if not is_poison(exc):
+                raise
+            if len(mentions) == 1:
+                log.warning(
+                    "database refused mention %s/%s: %s", mentions[0].source, mentions[0].external_id, exc
+                )
+                outcome.refused.append((mentions[0], _reason(exc)))
+                return
+        middle = len(mentions) // 2
+        self._save_narrowing(mentions[:middle], outcome)
+        self._save_narrowing(mentions[middle:], outcome)
 
     def sync_if_due(self, force: bool = False) -> bool:
         """Route new threads if some are waiting and the interval has passed (or `force`)."""

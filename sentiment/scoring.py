@@ -100,11 +100,19 @@ def score_mentions(
 
 def parse_scored(messages: Sequence[RawMessage]) -> tuple[list[ScoredMention], list[DeadLetter]]:
     """Validate scored mentions read back from `mentions.scored.v1`."""
-    scored: list[ScoredMention] = []
+    pairs, dead = parse_scored_with_origin(messages)
+    return [mention for mention, _ in pairs], dead
+
+
+def parse_scored_with_origin(
+    messages: Sequence[RawMessage],
+) -> tuple[list[tuple[ScoredMention, RawMessage]], list[DeadLetter]]:
+    """`parse_scored`, keeping each mention's message (to dead-letter it if the database refuses it)."""
+    pairs: list[tuple[ScoredMention, RawMessage]] = []
     dead: list[DeadLetter] = []
     for message in messages:
         try:
-            scored.append(ScoredMention.model_validate_json(message.value or b""))
+            pairs.append((ScoredMention.model_validate_json(message.value or b""), message))
         except ValidationError as exc:
             dead.append(dead_letter(message, _short_validation_error(exc), "persist"))
-    return scored, dead
+    return pairs, dead

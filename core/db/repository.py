@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models import Author, CollectorCursor, Mention, Thread, UtcDateTime
@@ -316,6 +316,23 @@ def persist_batch(
             log.warning("persist attempt %d failed (%s), retrying", attempt, code or "locked")
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable")
+
+
+def is_poison(exc: BaseException) -> bool:
+    """Whether a failed write is caused by the data itself (a value the database refuses), not by
+    the database's state.
+
+    Poison: a refused value or constraint (DataError, IntegrityError; a value the driver could not
+    bind: a StatementError that wraps no driver error, OverflowError). Writing the same rows again
+    fails again, so the caller narrows the batch down to the rows at fault and sets them aside.
+    Everything else (OperationalError: connection lost, lock or statement timeout, the database
+    shutting down; anything unknown) is transient: the caller pauses and retries the whole batch.
+    """
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    return isinstance(exc, StatementError | OverflowError)
 
 
 # ---------------------------------------------------------------- export

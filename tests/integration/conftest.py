@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import migrate
+from core.db.engine import make_engine, make_session_factory, migrate
 from mentiondesk.broker import EmbeddedBroker, free_port
 from tests.support import PROJECT_ROOT, WorkerStarter
 
@@ -23,6 +25,20 @@ def _keep_main_module() -> Iterator[None]:
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a migrated, empty database (SQLite and PostgreSQL, see `database_url`)."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ merges, corrections and the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.engine import make_session_factory
 from core.db.models import Thread
 from core.db.models_desk import (
     ClockEvent,
@@ -33,19 +32,6 @@ from tests.desk_support import actor, add_users, save, setup_desk
 from tests.factories import scored_mention
 
 TUESDAY = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrate(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
 
 
 def _sync(sessions: sessionmaker[Session], now: datetime) -> None:

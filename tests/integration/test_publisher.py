@@ -7,15 +7,16 @@ import signal
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from core.bus.producer import MentionProducer, ensure_topics
 from core.db.engine import make_engine, make_session_factory, migrate
 from core.db.models_ingest import Reply as ReplyRow
-from core.db.repository_ingest import FINAL_REPLY_STATUSES, get_reply
+from core.db.repository_ingest import FINAL_REPLY_STATUSES, get_reply, queue_reply
 from ingest.networks.twitter_poster import TwitterPoster
 from ingest.networks.vk_poster import VkPoster
-from ingest.publisher import ReplyPublisher
+from ingest.publisher import ForgedReply, ReplyPublisher
 from ingest.vk import make_vk_client
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Reply, ReplyResult
@@ -39,6 +40,18 @@ def _reply(source: str, in_reply_to: str, text: str = "Спасибо, разб�
         text=text,
         agent="anna",
     )
+
+
+def _record(database_url: str, *replies: Reply) -> None:
+    """Record replies in `replies` as the desk does (`send_reply` -> `queue_reply`) before they go out."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            for reply in replies:
+                queue_reply(session, reply)
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def _results(database_url: str) -> dict[str, ReplyResult]:
@@ -84,6 +97,7 @@ def test_replies_survive_a_kill_between_the_call_and_the_result(
             MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
         )
         replies = [_reply("vk", VK_COMMENT), _reply("twitter", customer_tweet["id"])]
+        _record(sqlite_url, *replies)
         with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
             for reply in replies:
                 out.send_raw(reply.thread_key.encode(), reply.to_bytes())
@@ -155,13 +169,26 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
                 },
                 sleep=lambda _: None,
             )
-            gone = publisher.handle(_reply("twitter", "999"))
-            closed = publisher.handle(_reply("vk", "-1001_999999"))
-            review = publisher.handle(_reply("review:otzovik.com", "r1"))
-            no_keys = ReplyPublisher(make_session_factory(engine), {}).handle(_reply("twitter", "1"))
-            ok = _reply("vk", VK_COMMENT)
+            recorded = [
+                _reply("twitter", "999"),
+                _reply("vk", "-1001_999999"),
+                _reply("review:otzovik.com", "r1"),
+                _reply("twitter", "1"),
+                _reply("vk", VK_COMMENT),
+            ]
+            _record(database_url, *recorded)
+            gone = publisher.handle(recorded[0])
+            closed = publisher.handle(recorded[1])
+            review = publisher.handle(recorded[2])
+            no_keys = ReplyPublisher(make_session_factory(engine), {}).handle(recorded[3])
+            ok = recorded[4]
             first, again = publisher.handle(ok), publisher.handle(ok)
             assert vk.create_calls == 2, "the refused one and the sent one; the redelivery posted nothing"
+            with pytest.raises(ForgedReply, match="not recorded by the desk"):
+                publisher.handle(_reply("vk", VK_COMMENT))
+            with pytest.raises(ForgedReply, match="differs from the recorded reply in text"):
+                publisher.handle(ok.model_copy(update={"text": "forged"}))
+            assert vk.create_calls == 2, "nothing posted for the forged ones"
     finally:
         engine.dispose()
     assert gone.status == "failed" and gone.error and "deleted or not visible" in gone.error
@@ -171,3 +198,50 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
     assert first.status == "sent"
     assert again.model_dump(exclude={"at"}) == first.model_dump(exclude={"at"}), "redelivery: same answer"
     assert tw.posted == []
+
+
+def test_a_forged_reply_is_not_posted(broker: EmbeddedBroker, sqlite_url: str, tmp_path: Path) -> None:
+    """Only replies the desk recorded go out: one written straight to the topic (no row, or a row
+    with other text) is refused and logged, and does not hold up the recorded one behind it."""
+    vk_data = generate_vk({"acme": 1001}, per_brand=60, wall_posts=5)
+    ensure_topics(broker.bootstrap, 2)
+    migrate(sqlite_url)
+    recorded = _reply("vk", VK_COMMENT, "Спасибо, разбираемся")
+    _record(sqlite_url, recorded)
+    unknown = _reply("vk", VK_COMMENT, "Заходите на наш сайт-двойник")
+    altered = recorded.model_copy(update={"text": "Промокод только сегодня: http://phish.example"})
+    with FakeVk(vk_data, tokens=["vk-post"]) as vk:
+        env = worker_env(
+            broker.bootstrap,
+            sqlite_url,
+            MD_VK_TOKEN="vk-post",
+            MD_VK_API_URL=vk.api_url,
+            MD_VK_RPS_DELAY="0",
+            MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
+        )
+        with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
+            for reply in (unknown, altered, recorded):  # one key: one partition, in this order
+                out.send_raw(recorded.thread_key.encode(), reply.to_bytes())
+        log = tmp_path / "publisher.log"
+        publisher = start_cli(env, log, "publisher")
+        try:
+            assert wait_until(lambda: str(recorded.reply_id) in _results(sqlite_url), timeout=90), (
+                log.read_text()
+            )
+        finally:
+            publisher.send_signal(signal.SIGTERM)
+            publisher.wait(30)
+        assert list(vk.created) == [str(recorded.reply_id)], "the recorded reply only"
+        assert _results(sqlite_url)[str(recorded.reply_id)].status == "sent"
+    text = log.read_text()
+    assert f"refused reply {unknown.reply_id} at offset" in text and "not recorded by the desk" in text
+    assert (
+        f"refused reply {recorded.reply_id} at offset" in text
+        and "differs from the recorded reply in text" in text
+    )
+    engine = make_engine(sqlite_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert get_reply(session, str(unknown.reply_id)) is None, "the publisher records nothing itself"
+    finally:
+        engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import random
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,19 +37,6 @@ from core.db.repository import (
 from core.db.tables import metadata
 from schemas.scored import ScoredMention
 from tests.factories import BASE_TIME, conversation, scored_mention
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    migrate(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
 
 
 def _save(sessions: sessionmaker[Session], batch: list[ScoredMention]) -> int:

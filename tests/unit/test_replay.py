@@ -73,3 +73,12 @@ def test_unreadable_files_raise_a_clear_error(tmp_path: Path) -> None:
     other.write_text("<a/>", "utf-8")
     with pytest.raises(TabularFileError, match="unknown format"):
         list(read_mentions(other))
+
+
+def test_a_loop_over_a_file_without_one_readable_mention_stops_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text("not json\n" + json.dumps({"id": "x"}) + "\n", "utf-8")  # no `text`
+    stats = ReplayStats()
+    with pytest.raises(TabularFileError, match="no readable mention to loop over"):
+        replay(path, lambda _: None, loop=True, stats=stats)
+    assert stats.skipped == 2, "one round, not an endless re-read"
