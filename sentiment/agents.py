@@ -121,7 +121,7 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
                 origin = {id(mention): raw for mention, raw in pairs}
                 what = f"database write of {len(scored)} mentions"
                 # Transient failures pause and retry; mentions the database refuses are set aside.
-                saved = await until_done(db_executor, partial(writer.save_isolating, scored), what, log)
+                saved = await until_done(db_executor, partial(writer.save, scored), what, log)
                 dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
                 log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
             pending = await _send_dead(topics.dead_letters, dead)

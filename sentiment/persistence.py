@@ -54,19 +54,12 @@ class MentionWriter:
         self._last_sync = float("-inf")
         self.unsynced = False
 
-    def save(self, mentions: Sequence[ScoredMention]) -> int:
-        """Write a batch in one transaction; returns how many mentions were new."""
-        inserted = persist_batch(self._sessions, mentions)
-        if inserted and self._after_save is not None:
-            self.unsynced = True
-            self.sync_if_due()
-        return inserted
-
-    def save_isolating(self, mentions: Sequence[ScoredMention]) -> SaveOutcome:
-        """Like `save`, but a batch the database refuses for its data (`is_poison`) is split in
-        halves, down to single mentions: the refused ones are returned with the reason, the rest
-        are stored. A transient error (connection lost, lock timeout) is raised for the caller to
-        pause and retry the whole batch; already stored halves are skipped then (ON CONFLICT)."""
+    def save(self, mentions: Sequence[ScoredMention]) -> SaveOutcome:
+        """Write a batch in one transaction (idempotent on (source, external_id)). A batch the
+        database refuses for its data (`is_poison`) is split in halves, down to single mentions:
+        the refused ones are returned with the reason, the rest are stored. A transient error
+        (connection lost, lock timeout) is raised for the caller to pause and retry the whole
+        batch; halves already stored are skipped then (ON CONFLICT)."""
         outcome = SaveOutcome()
         self._save_narrowing(list(mentions), outcome)
         if outcome.inserted and self._after_save is not None:

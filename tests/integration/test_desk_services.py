@@ -255,7 +255,7 @@ def test_the_workers_write_path_gives_every_new_thread_an_owner(database_url: st
         for batch in range(5):
             posts = [scored_mention(f"w{batch}-{i}", created_at=TUESDAY) for i in range(20)]
             replies = [scored_mention(f"w{batch}-{i}-r", parent=posts[i]) for i in range(0, 20, 3)]
-            assert writer.save(posts + replies) == 27
+            assert writer.save(posts + replies).inserted == 27
     finally:
         writer.close()
     with sessions() as session:

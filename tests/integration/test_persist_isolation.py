@@ -44,7 +44,7 @@ def test_a_poisoned_row_is_set_aside_and_the_rest_of_the_batch_is_stored(
     )
     writer = MentionWriter(sessions)
 
-    outcome = writer.save_isolating(batch)
+    outcome = writer.save(batch)
 
     assert outcome.inserted == 20
     assert sorted(m.external_id for m, _ in outcome.refused) == ["bad-1", "bad-2"]
@@ -52,7 +52,7 @@ def test_a_poisoned_row_is_set_aside_and_the_rest_of_the_batch_is_stored(
     assert _stored(sessions) == {f"ok-{i}" for i in range(20)}
 
     # Idempotent: the same batch again (a redelivery) adds nothing and reports the same rows.
-    again = writer.save_isolating(batch)
+    again = writer.save(batch)
     assert again.inserted == 0
     assert sorted(m.external_id for m, _ in again.refused) == ["bad-1", "bad-2"]
     with sessions() as session:
@@ -68,7 +68,7 @@ def test_a_transient_error_is_raised_for_the_caller_to_retry(sessions: sessionma
 
     writer = MentionWriter(cast("sessionmaker[Session]", broken))
     with pytest.raises(OperationalError):
-        writer.save_isolating([scored_mention(f"t-{i}") for i in range(8)])
+        writer.save([scored_mention(f"t-{i}") for i in range(8)])
     assert len(calls) == 1  # not narrowed: the whole batch waits and is retried
     # The same batch, once the database is back, is stored whole.
-    assert MentionWriter(sessions).save_isolating([scored_mention(f"t-{i}") for i in range(8)]).inserted == 8
+    assert MentionWriter(sessions).save([scored_mention(f"t-{i}") for i in range(8)]).inserted == 8
