@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     broker_port: int = Field(default=19092, description="port of the embedded broker on 127.0.0.1")
     topic_partitions: int = Field(default=4, ge=1)
     kafka_session_timeout_s: float = Field(default=6.0, gt=0)
+    kafka_max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=65_536,
+        description="the largest message a collector sends (match the broker's message.max.bytes); "
+        "a larger mention goes to the DLQ and its page moves on",
+    )
     kafka_fetch_max_wait_ms: int = Field(
         default=100,
         ge=0,
@@ -104,6 +110,19 @@ class Settings(BaseSettings):
     stall_periods: int = Field(default=3, ge=1, description="polls without success before 'stalled'")
     overlap_s: float = Field(default=900.0, ge=0, description="window re-read on every poll")
     publisher_group: str = Field(default="mentiondesk-publisher", description="publisher consumer group")
+    reply_redeliver_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="a reply handed to the broker and not answered by the publisher within this time "
+        "is handed over again (the broker may have lost it)",
+    )
+    relay_interval_s: float = Field(default=1.0, gt=0, description="how often the outbox relay looks")
+    publisher_max_poll_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="the publisher leaves its group when it does not poll for this long (it keeps "
+        "polling while a rate limit pauses a partition)",
+    )
 
     # Analytics: negativity-spike alerts and the daily digest (sentiment/spikes.py, desk/services/)
     spike_k: float = Field(default=3.0, gt=0, description="k of brands without [brands.alerts]")

@@ -6,6 +6,10 @@ page's cursors (and the health counters) in one transaction. So a crash re-reads
 and never skips one; mentions already delivered by this process are not sent again, and the rest
 of the duplicates are dropped downstream by (source, external_id).
 
+A mention too large for the broker (`core.bus.errors.MessageTooLarge` from the sink) can never be
+delivered: it is dead-lettered to `mentions.dlq.v1` with the reason and a shortened copy, logged,
+and the rest of its page is delivered and the page's cursors saved as usual.
+
 Errors: a rate limit waits until the network's reset and resumes from the cursors; rejected
 credentials or a captcha stop that collector with an alert; network trouble retries with
 exponential backoff; a broken page is logged with its source and the poll goes on.
@@ -26,19 +30,46 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.bus.errors import MessageTooLarge
 from core.db.repository_ingest import load_cursors, save_cursors
 from ingest.base import Collector
 from ingest.errors import AuthFailed, BrokenPayload, CaptchaRequired, CollectorError, RateLimited
 from ingest.health import HealthBook
-from schemas import Mention
+from schemas import DeadLetter, Mention
 from schemas.base import utc_now
+from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW
 
 log = logging.getLogger(__name__)
 
 
+#: how much of a refused mention's text its dead letter keeps (the rest of the mention is bounded)
+DEAD_LETTER_TEXT_CHARS = 2_000
+
+
 class MentionSink(Protocol):
-    def send(self, mention: Mention) -> None: ...
+    def send(self, mention: Mention) -> None:
+        """Queue one mention; raise core.bus.errors.MessageTooLarge when it can never be delivered."""
+
     def flush(self, timeout: float = 30.0) -> None: ...
+
+
+class DeadLetterSink(Protocol):
+    def send_dead_letter(self, letter: DeadLetter) -> None: ...
+    def flush(self, timeout: float = 30.0) -> None: ...
+
+
+def oversize_letter(mention: Mention, exc: MessageTooLarge) -> DeadLetter:
+    """The dead letter of a mention the broker cannot take. Its payload is the mention's JSON with
+    the text cut to DEAD_LETTER_TEXT_CHARS, so the letter itself stays small and still parses as a
+    Mention (source, external_id, url and author say where to find the original)."""
+    short = mention.model_copy(update={"text": mention.text[:DEAD_LETTER_TEXT_CHARS]})
+    return DeadLetter(
+        topic=MENTIONS_RAW,
+        key=mention.thread_key,
+        payload=short.model_dump_json(),
+        error=exc.reason,
+        stage="collect",
+    )
 
 
 class _Seen:
@@ -84,6 +115,7 @@ class CollectorRunner:
         sessions: sessionmaker[Session],
         *,
         poll_interval_s: float,
+        dead_letters: DeadLetterSink | None = None,
         backoff_max_s: float = 300.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -92,6 +124,7 @@ class CollectorRunner:
             raise ValueError(f"collector names must be unique, got {names}")
         self.collectors = list(collectors)
         self.sink = sink
+        self.dead_letters = dead_letters
         self.sessions = sessions
         self.poll_interval_s = poll_interval_s
         self.backoff_max_s = backoff_max_s
@@ -101,15 +134,27 @@ class CollectorRunner:
         self._sink_lock = threading.Lock()
         self._failures: dict[str, int] = {}
 
-    def poll(self, collector: Collector) -> PollOutcome:
-        """One pass over the collector's feeds, with every error turned into what to do next."""
+    def poll(self, collector: Collector, stop: threading.Event | None = None) -> PollOutcome:
+        """One pass over the collector's feeds, with every error turned into what to do next.
+
+        With `stop` set mid-pass, the pass ends after the page in hand is delivered and its cursors
+        saved: a SIGTERM does not wait for the rest of a long pass, and the next run resumes there."""
         name = collector.name
         delivered = 0
         try:
             with self.sessions() as session:
                 cursors = load_cursors(session, name)
-            for page in collector.fetch(cursors):
-                delivered += self._deliver(name, page.mentions, [(c.key, c.value) for c in page.cursors])
+            pages = collector.fetch(cursors)
+            try:
+                for page in pages:
+                    delivered += self._deliver(name, page.mentions, [(c.key, c.value) for c in page.cursors])
+                    if stop is not None and stop.is_set():
+                        log.info("%s: stopped mid-pass after %d mentions; cursors saved", name, delivered)
+                        return PollOutcome(delivered, 0.0, retry=True)
+            finally:
+                close = getattr(pages, "close", None)
+                if close is not None:
+                    close()
         except RateLimited as exc:
             now = self.clock()
             self.health.failed(
@@ -143,23 +188,44 @@ class CollectorRunner:
 
     def _deliver(self, name: str, mentions: Sequence[Mention], cursors: Sequence[tuple[str, str]]) -> int:
         new = self.seen.new(mentions)
+        delivered: list[Mention] = []
+        refused: list[str] = []
         if new:
             with self._sink_lock:
                 for mention in new:
-                    self.sink.send(mention)
+                    try:
+                        self.sink.send(mention)
+                        delivered.append(mention)
+                    except MessageTooLarge as exc:
+                        refused.append(self._set_aside(name, mention, exc))
                 self.sink.flush()
+                if refused and self.dead_letters is not None:  # a second flush of one producer is free
+                    self.dead_letters.flush()
         self.seen.add(new)
         with self.sessions() as session:
             save_cursors(session, name, cursors)
-            self.health.delivered_in(session, name, new, self.clock())
+            self.health.delivered_in(session, name, delivered, self.clock())
             session.commit()
-        return len(new)
+        for note in refused:
+            self.health.noted(name, note, self.clock())
+        return len(delivered)
+
+    def _set_aside(self, name: str, mention: Mention, exc: MessageTooLarge) -> str:
+        """Dead-letter a mention the broker cannot take (the caller flushes); returns what to note."""
+        label = f"{mention.source}/{mention.external_id}"
+        if self.dead_letters is None:
+            note = f"{label} dropped (no dead-letter topic): {exc.reason}"
+        else:
+            self.dead_letters.send_dead_letter(oversize_letter(mention, exc))
+            note = f"{label} sent to {MENTIONS_DLQ}: {exc.reason}"
+        log.error("%s: %s", name, note)
+        return note
 
     def run_collector(self, collector: Collector, stop: threading.Event, *, once: bool = False) -> None:
         """Poll until `stop` is set (or one complete pass with `once`; rate limits still resume)."""
         self.health.started(collector.name, self.clock())
         while not stop.is_set():
-            outcome = self.poll(collector)
+            outcome = self.poll(collector, stop)
             if outcome.stop:
                 log.error("%s stopped: %s", collector.name, outcome.error)
                 return

@@ -33,7 +33,8 @@ def digest(
     if schedule:
         if not settings.smtp_host or not settings.digest_to:
             raise typer.BadParameter("the schedule needs MD_SMTP_HOST and MD_DIGEST_TO")
-        run_schedule(settings, embedder=model_embedder if clusters else lambda: None)
+        # run_schedule builds the model once, at the first digest, and keeps it for every later one
+        run_schedule(settings, embedder=(lambda: model_embedder(settings)) if clusters else lambda: None)
         return
     try:
         chosen = date.fromisoformat(day) if day else default_day(settings, datetime.now(UTC))

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -76,14 +76,20 @@ def collect(
     bootstrap = bootstrap_servers(settings)
     try:
         ensure_topics(bootstrap, settings.topic_partitions)
-        producer = MentionProducer(bootstrap, client_id="mentiondesk-collect")
+        producer = MentionProducer(
+            bootstrap, client_id="mentiondesk-collect", max_request_bytes=settings.kafka_max_request_bytes
+        )
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
     client = PoliteClient()  # one per process: review pages and feeds share its per-host limits
     collectors = build_collectors(config, settings, client=client)
     engine = make_engine(settings.database_url)
     runner = CollectorRunner(
-        collectors, producer, make_session_factory(engine), poll_interval_s=settings.poll_interval_s
+        collectors,
+        producer,
+        make_session_factory(engine),
+        poll_interval_s=settings.poll_interval_s,
+        dead_letters=producer,  # oversize mentions go to mentions.dlq.v1, flushed with the page
     )
     typer.echo(
         f"collecting: {', '.join(c.name for c in collectors)} every {settings.poll_interval_s:g}s", err=True
@@ -139,6 +145,7 @@ def publisher() -> None:
     """Post desk replies back to the networks (replies.outbound.v1 -> the `replies` table)."""
     from core.bus.address import bootstrap_servers
     from core.bus.producer import BrokerUnavailable, ensure_topics
+    from desk.services.reply_outcome import settle_result
     from ingest.publisher import run_publisher
 
     _logging()
@@ -149,7 +156,31 @@ def publisher() -> None:
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
     _require_schema(settings)
-    run_publisher(settings, bootstrap, _stop_on_signals())
+    stop = _stop_on_signals()
+    relay = _start_relay(settings, bootstrap, stop)
+    try:
+        # the desk settles a reply's case (clocks, status) in the transaction of its result
+        run_publisher(settings, bootstrap, stop, after_result=settle_result)
+    finally:
+        stop.set()
+        relay.join(timeout=10)
+
+
+def _start_relay(settings: Settings, bootstrap: str, stop: threading.Event) -> threading.Thread:
+    """The outbox relay beside the publisher: recorded replies reach the topic, again if lost."""
+    from core.bus.relay import OutboxRelay
+    from core.db.engine import make_engine, make_session_factory
+
+    relay = OutboxRelay(
+        make_session_factory(make_engine(settings.database_url)),
+        bootstrap,
+        redeliver_after=timedelta(seconds=settings.reply_redeliver_s),
+    )
+    thread = threading.Thread(
+        target=relay.run, args=(stop, settings.relay_interval_s), name="outbox-relay", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def register(app: typer.Typer) -> None:

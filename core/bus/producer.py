@@ -1,7 +1,9 @@
 """The Kafka edge of ingest: the only module that talks kafka-python.
 
 Collectors yield Mentions; this module sends them, keyed by thread, and refuses to lose any:
-a send that the broker did not acknowledge raises at flush.
+a send that the broker did not acknowledge raises at flush. A message larger than the request
+limit is refused at once with `core.bus.errors.MessageTooLarge` (no retry could deliver it), so the
+caller can dead-letter that one and go on.
 """
 
 from __future__ import annotations
@@ -10,24 +12,37 @@ import logging
 import threading
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, NoBrokersAvailable, TopicAlreadyExistsError
+from kafka.errors import KafkaError, MessageSizeTooLargeError, NoBrokersAvailable, TopicAlreadyExistsError
+from kafka.record.default_records import DefaultRecordBatchBuilder
 
-from schemas import Mention, Reply
-from schemas.topics import ALL_TOPICS, MENTIONS_RAW, REPLIES_OUTBOUND
+from core.bus.errors import DeliveryFailed, MessageTooLarge
+from schemas import DeadLetter, Mention, Reply
+from schemas.topics import ALL_TOPICS, MENTIONS_DLQ, MENTIONS_RAW, REPLIES_OUTBOUND
+
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "BrokerUnavailable",
+    "DeliveryFailed",
+    "MentionProducer",
+    "MessageTooLarge",
+    "ensure_topics",
+    "publish_reply",
+]
 
 log = logging.getLogger(__name__)
+
+#: The largest message the producer sends (its `max_request_size`), in bytes as Kafka counts a record:
+#: kafka-python's default and, give or take the batch header, Kafka's default `message.max.bytes`.
+#: The one place the limit is chosen; a broker configured lower needs this lowered with it.
+MAX_REQUEST_BYTES: Final = 1_048_576
 
 
 class BrokerUnavailable(RuntimeError):
     """No Kafka broker answered at the configured address."""
-
-
-class DeliveryFailed(RuntimeError):
-    """The broker did not acknowledge some messages."""
 
 
 def ensure_topics(bootstrap: str, partitions: int, topics: Iterable[str] = ALL_TOPICS) -> list[str]:
@@ -55,9 +70,15 @@ class MentionProducer:
     """Sends mentions to `mentions.raw.v1`, key = thread_key, acks from all replicas."""
 
     def __init__(
-        self, bootstrap: str, *, topic: str = MENTIONS_RAW, client_id: str = "mentiondesk-ingest"
+        self,
+        bootstrap: str,
+        *,
+        topic: str = MENTIONS_RAW,
+        client_id: str = "mentiondesk-ingest",
+        max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
         self.topic = topic
+        self.max_request_bytes = max_request_bytes
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
@@ -67,6 +88,7 @@ class MentionProducer:
                 linger_ms=10,
                 max_block_ms=30_000,
                 request_timeout_ms=15_000,
+                max_request_size=max_request_bytes,
             )
         except NoBrokersAvailable as exc:
             raise BrokerUnavailable(
@@ -85,11 +107,26 @@ class MentionProducer:
         """Queue one mention; delivery is confirmed by `flush`."""
         self.send_raw(mention.key, mention.to_bytes(), f"{mention.source}/{mention.external_id}")
 
+    def send_dead_letter(self, letter: DeadLetter) -> None:
+        """Queue a dead letter to `mentions.dlq.v1` (key = the refused message's key); `flush` confirms it."""
+        key = letter.key.encode("utf-8") if letter.key is not None else None
+        self._send(MENTIONS_DLQ, key, letter.to_bytes(), f"dead letter from {letter.topic}")
+
     def send_raw(self, key: bytes | None, value: bytes, label: str = "") -> None:
+        """Queue one message to this producer's topic; MessageTooLarge when over the request limit."""
+        self._send(self.topic, key, value, label)
+
+    def _send(self, topic: str, key: bytes | None, value: bytes, label: str) -> None:
+        size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, [])
+        if size > self.max_request_bytes:  # kafka-python's own check, made before the record is queued
+            raise MessageTooLarge(label, size, self.max_request_bytes)
         try:
-            future: Any = self._producer.send(self.topic, key=key, value=value)
+            future: Any = self._producer.send(topic, key=key, value=value)
         except KafkaError as exc:
-            raise BrokerUnavailable(f"could not send to {self.topic}: {exc}") from exc
+            raise BrokerUnavailable(f"could not send to {topic}: {exc}") from exc
+        if future.is_done and isinstance(future.exception, MessageSizeTooLargeError):
+            # kafka-python fails the future at once (an older record format counts differently)
+            raise MessageTooLarge(label, size, self.max_request_bytes)
         future.add_errback(self._on_error, label)
         self.sent += 1
 

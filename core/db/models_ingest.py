@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, utc_now
@@ -63,7 +63,10 @@ class Reply(Base):
     """
 
     __tablename__ = "replies"
-    __table_args__ = (CheckConstraint(f"status IN {REPLY_STATUSES!r}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {REPLY_STATUSES!r}", name="status"),
+        Index("ix_replies_unsettled", "settled_at", "status"),
+    )
 
     reply_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     thread_key: Mapped[str] = mapped_column(String(255), index=True)
@@ -76,8 +79,32 @@ class Reply(Base):
     url: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
-__all__ = ["COLLECTOR_STATES", "REPLY_STATUSES", "CollectorHealth", "CollectorHourly", "Reply"]
+class ReplyOutbox(Base):
+    """A reply still to be handed to the broker, or handed and not yet answered by the publisher.
+
+    Written in the desk's transaction that records the reply, so a reply is never recorded without
+    its way out; the relay (`core.bus.relay`) publishes rows whose `due_at` passed and sets the next
+    `due_at`; the publisher deletes the row with the reply's final result.
+    """
+
+    __tablename__ = "reply_outbox"
+
+    reply_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("replies.reply_id", ondelete="CASCADE"), primary_key=True
+    )
+    payload: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    published_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+__all__ = ["COLLECTOR_STATES", "REPLY_STATUSES", "CollectorHealth", "CollectorHourly", "Reply", "ReplyOutbox"]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
+from core.db import outbox
 from core.db.models import CollectorCursor
 from core.db.models_ingest import CollectorHealth, CollectorHourly, Reply
 from core.db.repository import _insert, set_cursor
@@ -102,7 +103,8 @@ def get_reply(session: Session, reply_id: str) -> Reply | None:
 
 
 def queue_reply(session: Session, reply: ReplyMessage) -> None:
-    """Record a reply as queued; a reply already known keeps its state (idempotent)."""
+    """Record a reply as queued with its outbox row (one transaction: the caller's); a reply
+    already known keeps its state (idempotent)."""
     stmt = _insert(session, _REPLIES).values(
         reply_id=str(reply.reply_id),
         thread_key=reply.thread_key,
@@ -116,20 +118,30 @@ def queue_reply(session: Session, reply: ReplyMessage) -> None:
         updated_at=datetime.now(UTC),
     )
     session.execute(stmt.on_conflict_do_nothing(index_elements=["reply_id"]))
+    outbox.enqueue(session, reply, datetime.now(UTC))
 
 
 def mark_sending(session: Session, reply_id: str) -> int:
-    """Mark the reply as being sent and count the attempt; returns the attempt number."""
+    """Mark the reply as being sent and count the attempt; returns the attempt number. The first
+    attempt's time stays: after a crash the network is searched for our reply from then on."""
+    now = datetime.now(UTC)
     session.execute(
         update(_REPLIES)
         .where(_REPLIES.c.reply_id == reply_id)
-        .values(status="sending", attempts=_REPLIES.c.attempts + 1, updated_at=datetime.now(UTC))
+        .values(
+            status="sending",
+            attempts=_REPLIES.c.attempts + 1,
+            first_attempt_at=func.coalesce(_REPLIES.c.first_attempt_at, now),
+            updated_at=now,
+        )
     )
     return int(session.scalar(select(_REPLIES.c.attempts).where(_REPLIES.c.reply_id == reply_id)) or 0)
 
 
 def apply_reply_result(session: Session, result: ReplyResult) -> bool:
-    """Write a network's answer to a reply; returns False if the reply is unknown here.
+    """Write a network's answer to a reply and drop its outbox row; returns False if the reply is
+    unknown here. `sent` and `manual` record when the network confirmed (`confirmed_at`); the
+    desk's settlement (desk.services.reply_outcome) moves the case's clocks from that.
 
     A final status is never overwritten by a different final one arriving late: `sent` wins over
     `failed` (a reply that reached the network stays sent), otherwise the first final status stays.
@@ -148,7 +160,10 @@ def apply_reply_result(session: Session, result: ReplyResult) -> bool:
             external_id=result.external_id,
             url=result.url,
             error=result.error,
+            confirmed_at=result.at if result.status in ("sent", "manual") else None,
+            settled_at=None,
             updated_at=datetime.now(UTC),
         )
     )
+    outbox.remove(session, reply_id)
     return True

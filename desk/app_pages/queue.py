@@ -27,6 +27,14 @@ SYNC_FALLBACK_EVERY = timedelta(seconds=30)
 __all__ = ["EMPTY_MESSAGE", "format_age", "queue_frame"]
 
 
+def _status(item: WorkItem) -> str:
+    if item.reply_state == "failed":
+        return f"{item.status} · reply failed"
+    if item.reply_state == "pending":
+        return f"{item.status} · reply sending"
+    return item.status
+
+
 def queue_frame(items: list[WorkItem]) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -38,7 +46,7 @@ def queue_frame(items: list[WorkItem]) -> pd.DataFrame:
             "Age": [format_age(item.age) for item in items],
             "Time left": [format_left(item.time_left) for item in items],
             "Clock": [item.clock or "" for item in items],
-            "Status": [item.status for item in items],
+            "Status": [_status(item) for item in items],
             "Owner": [item.owner or "" for item in items],
             "Author": [item.author or "" for item in items],
             "Brand": [item.brand or "" for item in items],

@@ -20,7 +20,7 @@ from desk.app_pages._session import THREAD_KEY, require
 from desk.services import presence
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.corrections import correct_label
-from desk.services.replies import StaleThread, dispatch, send_reply
+from desk.services.replies import StaleThread, dispatch, retry_reply, send_reply
 from desk.services.templates import list_templates, render
 from desk.services.thread_view import (
     ThreadNotFound,
@@ -111,6 +111,24 @@ def live_panel(actor: Actor, thread_id: int) -> None:
         outcome = r.url or r.error or ""
         st.text(f"reply · {r.agent} · {when(r.created_at)} · status: {r.status}  {outcome}".rstrip())
         st.code(r.text, language=None, wrap_lines=True)
+        can_retry = r.status == "failed" and actor.can("thread.reply")
+        if can_retry and st.button("Send again", key=f"retry_{r.reply_id}", icon=":material/refresh:"):
+            _retry(actor, r.reply_id)
+
+
+def _retry(actor: Actor, reply_id: str) -> None:
+    try:
+        with session_factory()() as session:
+            reply = retry_reply(session, actor, reply_id)
+            dispatch(session, reply, _publish, redeliver_after=_redeliver_after())
+    except (ValueError, PermissionDenied) as exc:
+        st.error(str(exc))
+    else:
+        st.toast("The reply is queued again.")
+
+
+def _redeliver_after() -> timedelta:
+    return timedelta(seconds=get_settings().reply_redeliver_s)
 
 
 def conversation(thread_id: int) -> None:
@@ -180,7 +198,7 @@ def composer(actor: Actor, thread_id: int) -> None:
         try:
             with session_factory()() as session:
                 reply = send_reply(session, actor, thread_id, text, _opened(thread_id))
-                sent = dispatch(session, reply, _publish)
+                sent = dispatch(session, reply, _publish, redeliver_after=_redeliver_after())
         except StaleThread as stale:
             st.session_state[f"stale_{thread_id}"] = stale.changes
         except (ValueError, PermissionDenied) as exc:
@@ -191,7 +209,9 @@ def composer(actor: Actor, thread_id: int) -> None:
             if sent:
                 st.session_state[f"sent_{thread_id}"] = "Reply queued for sending."
             else:
-                st.session_state[f"sent_{thread_id}"] = "The reply could not be handed to the publisher."
+                st.session_state[f"sent_{thread_id}"] = (
+                    "Reply saved. The broker did not answer: it is handed over as soon as it does."
+                )
             st.session_state[f"clear_{thread_id}"] = True
             st.rerun()
     changes = st.session_state.get(f"stale_{thread_id}")

@@ -1,6 +1,9 @@
-"""Sending a reply: check the thread did not move since the composer opened, record the reply,
-then hand it to Kafka (`replies.outbound.v1`); the publisher posts it and writes sent / failed /
-manual into the reply's row, where the thread view reads it.
+"""Sending a reply: check the thread did not move since the composer opened, then record the reply
+and its outbox row in one transaction (`queue_reply`). The reply is handed to Kafka
+(`replies.outbound.v1`) right away when the broker answers, and by the outbox relay otherwise or
+again; the publisher posts it and writes sent / failed / manual into the reply's row, where the
+thread view reads it. The case's clocks move when the network confirmed the reply
+(desk.services.reply_outcome), not here; a failed reply can be sent again (`retry_reply`).
 
 Two agents on one thread: the first reply bumps the thread's version in a conditional UPDATE; the
 second, composed on the old version, is refused with what changed.
@@ -10,23 +13,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Mention
+from core.db import outbox
+from core.db.models import Mention, Thread
 from core.db.models_desk import DeskThread
 from core.db.models_ingest import Reply as ReplyRow
 from core.db.repository_ingest import queue_reply
 from desk.services import audit
 from desk.services.auth import Actor, check
-from desk.services.calendar_store import load_calendar
-from desk.services.case_clock import mark_answer, pause, refresh_rank
 from desk.services.thread_view import ThreadSnapshot, get_thread, snapshot
 from schemas import Reply
 
 Publish = Callable[[Reply], None]
+REDELIVER_AFTER = timedelta(seconds=60)
+"""Default of the setting `reply_redeliver_s`: a handed-over reply unanswered this long goes again."""
 
 
 class StaleThread(RuntimeError):
@@ -93,7 +97,8 @@ def send_reply(
     *,
     now: datetime | None = None,
 ) -> Reply:
-    """Record the reply and move the case to waiting; commits. Raises StaleThread (nothing saved)."""
+    """Record the reply (queued, with its outbox row) and take the case; commits. Raises StaleThread
+    (nothing saved). The case moves to waiting once the network confirmed the reply."""
     check(actor, "thread.reply")
     text = text.strip()
     if not text:
@@ -125,31 +130,55 @@ def send_reply(
         created_at=now,
     )
     queue_reply(session, reply)
-    calendar = load_calendar(session)
-    mark_answer(session, desk, now, calendar)
-    previous = thread.status
-    thread.status = "waiting"
-    desk.seen_status = "waiting"
-    pause(session, desk, now)
-    refresh_rank(desk, thread.status, thread.max_negativity)
     if thread.assigned_to is None:
         thread.assigned_to = actor.username
     audit.record(session, actor.username, "reply", thread_id, at=now, reply_id=str(reply.reply_id))
-    if previous != "waiting":
-        audit.record(session, actor.username, "status", thread_id, at=now, old=previous, new="waiting")
     session.commit()
     return reply
 
 
-def dispatch(session: Session, reply: Reply, publish: Publish) -> bool:
-    """Hand a recorded reply to Kafka; if that fails the reply is marked failed with the reason."""
+def dispatch(
+    session: Session, reply: Reply, publish: Publish, *, redeliver_after: timedelta = REDELIVER_AFTER
+) -> bool:
+    """Hand a recorded reply to Kafka now (the fast way). When the broker does not answer, the reply
+    stays queued in the outbox and the relay hands it over later: nothing is lost, False is returned
+    so the desk can say so."""
+    now = datetime.now(UTC)
     try:
         publish(reply)
     except Exception as exc:
-        row = session.get(ReplyRow, str(reply.reply_id))
-        if row is not None:
-            row.status = "failed"
-            row.error = f"could not hand the reply to the publisher: {exc}"
-            session.commit()
+        outbox.postpone(session, str(reply.reply_id), now, f"could not hand the reply over: {exc}")
+        session.commit()
         return False
+    outbox.mark_published(session, str(reply.reply_id), now, now + redeliver_after)
+    session.commit()
     return True
+
+
+def retry_reply(session: Session, actor: Actor, reply_id: str, *, now: datetime | None = None) -> Reply:
+    """Send a failed reply again (same id, so the network is asked first whether it arrived); commits."""
+    check(actor, "thread.reply")
+    now = now or datetime.now(UTC)
+    row = session.get(ReplyRow, reply_id)
+    if row is None or row.status != "failed":
+        raise ValueError("only a failed reply can be sent again")
+    thread = session.scalar(
+        select(Thread).where(Thread.source == row.source, Thread.thread_key == row.thread_key)
+    )
+    row.status, row.error, row.attempts = "queued", None, 0
+    row.settled_at, row.confirmed_at = None, None
+    reply = Reply(
+        reply_id=uuid.UUID(row.reply_id),
+        thread_key=row.thread_key,
+        in_reply_to=row.in_reply_to,
+        source=row.source,
+        text=row.text,
+        agent=row.agent,
+        created_at=row.created_at,
+    )
+    outbox.enqueue(session, reply, now)
+    audit.record(
+        session, actor.username, "reply_retry", thread.id if thread else None, at=now, reply_id=reply_id
+    )
+    session.commit()
+    return reply

@@ -25,6 +25,7 @@ from desk.services import audit
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import event, mark_answer, pause, refresh_rank, resume, start_cycle
 from desk.services.clocks import BusinessCalendar
+from desk.services.reply_outcome import settle_replies
 from desk.services.routing import ACTIVE_STATUSES, Router, ThreadFacts
 
 SYNC_KEY = "sync"
@@ -115,6 +116,7 @@ def sync_threads(session: Session, now: datetime | None = None) -> SyncStats:
                 stats=stats,
             )
     stats.missed = record_misses(session, now)
+    settle_replies(session, now)  # the fallback when the publisher's own settlement failed
     return stats
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.db.models import Author, Mention, Thread
 from core.db.models_desk import DeskThread, DeskUser
+from core.db.models_ingest import Reply
 from desk.services.auth import Actor, check
 
 Scope = Literal["mine", "team", "unassigned", "all"]
@@ -53,6 +54,7 @@ class WorkItem:
     due_at: datetime | None
     time_left: timedelta | None  # negative: overdue
     version: int
+    reply_state: str | None = None  # the latest desk reply: "failed", or "pending" until confirmed
 
 
 def _next_clock(row: object, status: str) -> tuple[str | None, datetime | None]:
@@ -143,6 +145,7 @@ def desk_queue(
             t.max_negativity,
             t.first_message_at,
             t.assigned_to,
+            t.thread_key,
             d.reach,
             d.rating,
             d.version,
@@ -159,6 +162,7 @@ def desk_queue(
         .where(t.id.in_(chosen))
     )
     rows = {row.id: row for row in session.execute(stmt)}
+    reply_states = _reply_states(session, [(r.id, r.source, r.thread_key) for r in rows.values()])
     items: list[WorkItem] = []
     for thread_id in chosen:
         row = rows[thread_id]
@@ -182,9 +186,28 @@ def desk_queue(
                 due_at=due,
                 time_left=None if due is None else due - now,
                 version=row.version,
+                reply_state=reply_states.get(row.id),
             )
         )
     return items
+
+
+def _reply_states(session: Session, threads: list[tuple[int, str, str]]) -> dict[int, str]:
+    """Per thread, the state of its latest desk reply when the agent must know: failed (send it
+    again) or pending (recorded, not yet confirmed by the network)."""
+    by_key = {(source, key): thread_id for thread_id, source, key in threads}
+    if not by_key:
+        return {}
+    latest: dict[int, tuple[datetime, str]] = {}
+    stmt = select(Reply.source, Reply.thread_key, Reply.status, Reply.created_at).where(
+        Reply.thread_key.in_([key for _, key in by_key])
+    )
+    for source, key, status, created in session.execute(stmt):
+        thread_id = by_key.get((source, key))
+        if thread_id is not None and (thread_id not in latest or created > latest[thread_id][0]):
+            latest[thread_id] = (created, status)
+    states = {"failed": "failed", "queued": "pending", "sending": "pending"}
+    return {tid: states[status] for tid, (_, status) in latest.items() if status in states}
 
 
 def filter_options(session: Session) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from schemas import Reply
@@ -19,6 +20,7 @@ class Poster(Protocol):
         """Post the reply in its thread; raises a CollectorError subclass."""
         ...
 
-    def find(self, reply: Reply) -> Posted | None:
-        """The reply if an earlier attempt already reached the network (checked after a crash)."""
+    def find(self, reply: Reply, since: datetime) -> list[Posted]:
+        """Replies of ours to the same message posted since `since` (the first attempt), earliest
+        first: what an earlier attempt may have posted before a crash or a lost answer."""
         ...

@@ -6,6 +6,8 @@ is what makes a retry after a crash safe on VK.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import requests
 import vk_api
 from vk_api.exceptions import VkApiError
@@ -51,6 +53,6 @@ class VkPoster:
         new_id = int(answer["comment_id"])
         return Posted(f"{owner}_{post}_{new_id}", f"https://vk.com/wall{owner}_{post}?reply={new_id}")
 
-    def find(self, reply: Reply) -> Posted | None:
+    def find(self, reply: Reply, since: datetime) -> list[Posted]:
         """VK deduplicates by guid, so posting again is the check."""
-        return None
+        return []

@@ -11,8 +11,11 @@ oldest_id, result_count, next_token}; every answer carries x-rate-limit-limit/-r
 
 from __future__ import annotations
 
+import hashlib
+import html
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -77,6 +80,16 @@ class TwitterData:
         return tweet
 
 
+def stored_like_x(text: str) -> str:
+    """The text as X stores and returns it: trimmed, `&`, `<`, `>` as entities, links as t.co."""
+    escaped = html.escape(text.strip(), quote=False)
+    return re.sub(
+        r"https?://\S+",
+        lambda m: "https://t.co/" + hashlib.sha1(m.group().encode()).hexdigest()[:10],
+        escaped,
+    )
+
+
 def generate(brands: dict[str, str], *, per_brand: int = 1000, now: float | None = None) -> TwitterData:
     """Per brand (name -> account id, handle = name): conversations of four tweets - a customer's
     post naming the brand (search), a reply to @handle (mentions), the brand's answer (timeline),
@@ -136,6 +149,7 @@ class FakeTwitter(FakeServer):
         self.hang_next_post = threading.Event()
         self.release = threading.Event()
         self.fail_posts: dict[str, tuple[int, dict[str, Any]]] = {}  # in_reply_to -> (status, body)
+        self.posts_limited_until = 0.0  # POST /2/tweets answers 429 (reset at this time) until then
 
     def inject(self, status: int, at_calls: Iterable[int]) -> None:
         for n in at_calls:
@@ -255,6 +269,9 @@ class FakeTwitter(FakeServer):
 
     def _post(self, payload: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+        if time.time() < self.posts_limited_until:
+            limits = {**self._limits(0), "x-rate-limit-reset": str(int(self.posts_limited_until) + 1)}
+            return 429, TOO_MANY, limits
         if reply_to in self.fail_posts:
             status, body = self.fail_posts[reply_to]
             return status, body, self._limits()
@@ -269,7 +286,7 @@ class FakeTwitter(FakeServer):
                 },
                 {},
             )
-        tweet = self.data.add_tweet(self.me or "0", payload["text"], time.time(), reply_to)
+        tweet = self.data.add_tweet(self.me or "0", stored_like_x(payload["text"]), time.time(), reply_to)
         self.posted.append(tweet)
         hang = self.hang_next_post.is_set()
         self.hang_next_post.clear()

@@ -3,12 +3,15 @@ merges, corrections and the audit log."""
 
 from __future__ import annotations
 
+import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import outbox
 from core.db.engine import make_session_factory
 from core.db.models import Thread
 from core.db.models_desk import (
@@ -20,14 +23,17 @@ from core.db.models_desk import (
     SentimentCorrection,
 )
 from core.db.models_ingest import Reply
+from core.db.repository_ingest import apply_reply_result
 from desk.services import audit
 from desk.services.auth import PermissionDenied
 from desk.services.corrections import correct_label, training_examples
-from desk.services.replies import StaleThread, send_reply
+from desk.services.replies import StaleThread, retry_reply, send_reply
+from desk.services.reply_outcome import settle_result
 from desk.services.sync import record_misses, sync_threads
 from desk.services.thread_view import snapshot
 from desk.services.threads import assign, merge, set_status, suggest_duplicates, unmerge
 from desk.services.worklist import QueueFilters, desk_queue
+from schemas import ReplyResult
 from tests.desk_support import actor, add_users, save, setup_desk
 from tests.factories import scored_mention
 
@@ -100,6 +106,16 @@ def test_every_new_thread_gets_an_owner_within_caps(sessions: sessionmaker[Sessi
     assert len(assigned) == 23 and {e.actor for e in assigned} == {"system"}
 
 
+def _network_answers(
+    sessions: sessionmaker[Session], reply_id: str, status: str, at: datetime, error: str | None = None
+) -> None:
+    """What the publisher does with the network's answer: the result, then the case settled."""
+    with sessions.begin() as session:
+        result = ReplyResult(reply_id=uuid.UUID(reply_id), status=status, error=error, at=at)
+        apply_reply_result(session, result)
+        settle_result(session, result)
+
+
 def test_reply_waits_a_new_customer_message_reopens_with_a_new_clock(sessions: sessionmaker[Session]) -> None:
     setup_desk(sessions)
     post = scored_mention("p1", created_at=TUESDAY, negativity=0.9)
@@ -115,10 +131,29 @@ def test_reply_waits_a_new_customer_message_reopens_with_a_new_clock(sessions: s
     with sessions() as session:
         thread, desk = session.get(Thread, tid), session.get(DeskThread, tid)
         assert thread is not None and desk is not None
-        assert thread.status == "waiting" and desk.first_response_at == TUESDAY + timedelta(hours=1)
+        assert thread.status == "new" and desk.first_response_at is None, "not answered until confirmed"
         row = session.get(Reply, str(reply.reply_id))
         assert row is not None and row.status == "queued" and row.in_reply_to == "p1"
+        assert outbox.pending(session) == 1, "recorded with its outbox row"
+        [item] = desk_queue(session, anna, now=TUESDAY + timedelta(hours=1))
+        assert item.reply_state == "pending"
+
+    confirmed = TUESDAY + timedelta(hours=1, minutes=2)
+    _network_answers(sessions, str(reply.reply_id), "sent", confirmed)
+    with sessions() as session:
+        thread, desk = session.get(Thread, tid), session.get(DeskThread, tid)
+        assert thread is not None and desk is not None
+        assert thread.status == "waiting" and desk.first_response_at == confirmed
         assert desk.cycle == 1 and desk.paused_at is not None
+        assert outbox.pending(session) == 0
+    _sync(sessions, confirmed)  # the sync pass's settlement finds nothing left to apply
+    with sessions() as session:
+        hits = session.scalar(
+            select(func.count())
+            .select_from(ClockEvent)
+            .where(ClockEvent.event == "hit", ClockEvent.thread_id == tid)
+        )
+        assert hits == 1, "the answer counted once"
 
     # waiting on the customer for a week: no clock breaches
     week_later = TUESDAY + timedelta(days=7)
@@ -160,11 +195,49 @@ def test_second_stale_reply_is_refused_with_the_reason(sessions: sessionmaker[Se
     with sessions() as session, pytest.raises(StaleThread) as refused:
         send_reply(session, actor("boris"), tid, "Hello! Checking", seen_by_boris, now=TUESDAY)
     assert any("anna replied" in c and "We are looking for it" in c for c in refused.value.changes)
-    assert any("status changed: new → waiting" in c for c in refused.value.changes)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Reply)) == 1, (
             "only the first reply was recorded"
         )
+
+
+def test_a_failed_reply_puts_the_case_back_in_the_queue_and_can_be_sent_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    setup_desk(sessions)
+    save(sessions, [scored_mention("p1", created_at=TUESDAY, negativity=0.8)])
+    _sync(sessions, TUESDAY)
+    anna = actor("anna")
+    with sessions() as session:
+        tid = _thread_id(session, "p1")
+        first = send_reply(session, anna, tid, "We are on it", snapshot(session, tid), now=TUESDAY)
+    _network_answers(sessions, str(first.reply_id), "sent", TUESDAY + timedelta(minutes=1))
+    with sessions() as session:
+        second = send_reply(
+            session,
+            anna,
+            tid,
+            "Refund is on its way",
+            snapshot(session, tid),
+            now=TUESDAY + timedelta(hours=2),
+        )
+    _network_answers(
+        sessions, str(second.reply_id), "failed", TUESDAY + timedelta(hours=2, minutes=1), "VK error 15"
+    )
+    with sessions() as session:
+        thread = session.get(Thread, tid)
+        assert thread is not None and thread.status == "open", "the customer did not get the update"
+        [item] = desk_queue(session, anna, now=TUESDAY + timedelta(hours=3))
+        assert item.thread_id == tid and item.reply_state == "failed"
+        assert [e.action for e in audit.entries(session, actions=["reply_failed"])] == ["reply_failed"]
+        again = retry_reply(session, anna, str(second.reply_id), now=TUESDAY + timedelta(hours=3))
+        assert again.reply_id == second.reply_id, "the same id: the network is asked before posting"
+    with sessions() as session:
+        row = session.get(Reply, str(second.reply_id))
+        assert row is not None and row.status == "queued" and row.error is None
+        assert outbox.pending(session) == 1
+        with pytest.raises(ValueError, match="only a failed reply"):
+            retry_reply(session, anna, str(first.reply_id))
 
 
 def test_queue_orders_by_priority_and_scopes(sessions: sessionmaker[Session]) -> None:
@@ -292,3 +365,38 @@ def test_the_workers_routing_pass_runs_at_most_once_per_interval(database_url: s
     finally:
         writer.close()
     assert on_desk() == 9, "closing the writer routes what is still waiting"
+
+
+def test_two_sends_on_one_thread_at_the_same_moment_record_one_reply(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Two agents press Send on the same version at once, from two threads: one reply is recorded
+    (with one outbox row), the other is refused as stale; never two."""
+    setup_desk(sessions)
+    save(sessions, [scored_mention("p1", created_at=TUESDAY)])
+    _sync(sessions, TUESDAY)
+    with sessions() as session:
+        tid = _thread_id(session, "p1")
+        opened = snapshot(session, tid)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def press_send(name: str) -> None:
+        with sessions() as session:
+            start.wait()
+            try:
+                send_reply(session, actor(name), tid, f"Hello from {name}", opened, now=TUESDAY)
+            except StaleThread:
+                outcomes[name] = "refused"
+            else:
+                outcomes[name] = "sent"
+
+    workers = [threading.Thread(target=press_send, args=(name,)) for name in ("anna", "boris")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(outcomes.values()) == ["refused", "sent"], outcomes
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Reply)) == 1
+        assert outbox.pending(session) == 1

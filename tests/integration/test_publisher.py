@@ -3,20 +3,24 @@ publisher is killed between the network call and the result; failures come back 
 
 from __future__ import annotations
 
+import itertools
 import signal
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from kafka.partitioner.default import DefaultPartitioner
 from sqlalchemy import select
 
 from core.bus.producer import MentionProducer, ensure_topics
 from core.db.engine import make_engine, make_session_factory, migrate
+from core.db.models_desk import DeskUser
 from core.db.models_ingest import Reply as ReplyRow
 from core.db.repository_ingest import FINAL_REPLY_STATUSES, get_reply, queue_reply
 from ingest.networks.twitter_poster import TwitterPoster
 from ingest.networks.vk_poster import VkPoster
-from ingest.publisher import ForgedReply, ReplyPublisher
+from ingest.publisher import Deferred, ForgedReply, ReplyPublisher
 from ingest.vk import make_vk_client
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Reply, ReplyResult
@@ -26,7 +30,8 @@ from tests.fakes.twitter_server import generate as generate_tweets
 from tests.fakes.vk_server import FakeVk
 from tests.fakes.vk_server import generate as generate_vk
 from tests.integration.collect_support import start_cli
-from tests.support import wait_until, worker_env
+from tests.integration.posting_support import posting_env
+from tests.support import wait_until
 
 VK_COMMENT = "-1001_101_10000001"  # the first comment under the first post of community 1001
 
@@ -43,10 +48,14 @@ def _reply(source: str, in_reply_to: str, text: str = "Спасибо, разб�
 
 
 def _record(database_url: str, *replies: Reply) -> None:
-    """Record replies in `replies` as the desk does (`send_reply` -> `queue_reply`) before they go out."""
+    """Record replies in `replies` as the desk does (`send_reply` -> `queue_reply`) before they go
+    out, written by an active desk user."""
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
+            for agent in {r.agent for r in replies}:
+                if session.get(DeskUser, agent) is None:
+                    session.add(DeskUser(username=agent, password_hash="-", role="agent"))
             for reply in replies:
                 queue_reply(session, reply)
             session.commit()
@@ -83,20 +92,12 @@ def test_replies_survive_a_kill_between_the_call_and_the_result(
     ensure_topics(broker.bootstrap, 2)
     migrate(sqlite_url)  # `mentiondesk migrate`: the publisher refuses a database behind its schema
     with FakeVk(vk_data, tokens=["vk-post"]) as vk, FakeTwitter(tweets, me="101") as tw:
-        env = worker_env(
-            broker.bootstrap,
-            sqlite_url,
-            MD_VK_TOKEN="vk-post",
-            MD_VK_API_URL=vk.api_url,
-            MD_VK_RPS_DELAY="0",
-            MD_TWITTER_API_URL=tw.url,
-            MD_TWITTER_CONSUMER_KEY="ck",
-            MD_TWITTER_CONSUMER_SECRET="cs",
-            MD_TWITTER_ACCESS_TOKEN="at",
-            MD_TWITTER_ACCESS_TOKEN_SECRET="ats",
-            MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
-        )
-        replies = [_reply("vk", VK_COMMENT), _reply("twitter", customer_tweet["id"])]
+        env = posting_env(broker.bootstrap, sqlite_url, vk, tw)
+        # X stores `&` as `&amp;` and links as t.co: recovery must not compare texts
+        replies = [
+            _reply("vk", VK_COMMENT),
+            _reply("twitter", customer_tweet["id"], "Спасибо & извините: https://acme.example/help?id=1"),
+        ]
         _record(sqlite_url, *replies)
         with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
             for reply in replies:
@@ -144,6 +145,11 @@ def test_replies_survive_a_kill_between_the_call_and_the_result(
     assert [r.status for r in rows if r] == ["sent", "sent"]
 
 
+def _final(outcome: ReplyResult | Deferred) -> ReplyResult:
+    assert isinstance(outcome, ReplyResult), f"not final: {outcome}"
+    return outcome
+
+
 def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> None:
     migrate(database_url)
     engine = make_engine(database_url)
@@ -167,7 +173,6 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
                     "vk": VkPoster(make_vk_client("vk-post", vk.api_url, "5.199", 0)),
                     "twitter": TwitterPoster(client),
                 },
-                sleep=lambda _: None,
             )
             recorded = [
                 _reply("twitter", "999"),
@@ -177,12 +182,12 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
                 _reply("vk", VK_COMMENT),
             ]
             _record(database_url, *recorded)
-            gone = publisher.handle(recorded[0])
-            closed = publisher.handle(recorded[1])
-            review = publisher.handle(recorded[2])
-            no_keys = ReplyPublisher(make_session_factory(engine), {}).handle(recorded[3])
+            gone = _final(publisher.handle(recorded[0]))
+            closed = _final(publisher.handle(recorded[1]))
+            review = _final(publisher.handle(recorded[2]))
+            no_keys = _final(ReplyPublisher(make_session_factory(engine), {}).handle(recorded[3]))
             ok = recorded[4]
-            first, again = publisher.handle(ok), publisher.handle(ok)
+            first, again = _final(publisher.handle(ok)), _final(publisher.handle(ok))
             assert vk.create_calls == 2, "the refused one and the sent one; the redelivery posted nothing"
             with pytest.raises(ForgedReply, match="not recorded by the desk"):
                 publisher.handle(_reply("vk", VK_COMMENT))
@@ -211,14 +216,7 @@ def test_a_forged_reply_is_not_posted(broker: EmbeddedBroker, sqlite_url: str, t
     unknown = _reply("vk", VK_COMMENT, "Заходите на наш сайт-двойник")
     altered = recorded.model_copy(update={"text": "Промокод только сегодня: http://phish.example"})
     with FakeVk(vk_data, tokens=["vk-post"]) as vk:
-        env = worker_env(
-            broker.bootstrap,
-            sqlite_url,
-            MD_VK_TOKEN="vk-post",
-            MD_VK_API_URL=vk.api_url,
-            MD_VK_RPS_DELAY="0",
-            MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
-        )
+        env = posting_env(broker.bootstrap, sqlite_url, vk)
         with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
             for reply in (unknown, altered, recorded):  # one key: one partition, in this order
                 out.send_raw(recorded.thread_key.encode(), reply.to_bytes())
@@ -245,3 +243,58 @@ def test_a_forged_reply_is_not_posted(broker: EmbeddedBroker, sqlite_url: str, t
             assert get_reply(session, str(unknown.reply_id)) is None, "the publisher records nothing itself"
     finally:
         engine.dispose()
+
+
+def _key_on_partition(partition: int, partitions: int, prefix: str) -> str:
+    """A thread key the producer's default partitioner puts on `partition`."""
+    for n in itertools.count():
+        key = f"{prefix}:{n}"
+        if DefaultPartitioner()(key.encode(), list(range(partitions)), list(range(partitions))) == partition:
+            return key
+    raise AssertionError("unreachable")
+
+
+def test_a_rate_limit_pauses_its_partition_and_the_publisher_stays_in_its_group(
+    broker: EmbeddedBroker, sqlite_url: str, tmp_path: Path
+) -> None:
+    """X says wait 25 s; the group drops a member that does not poll for 10 s. The X reply waits out
+    the limit and goes once; a VK reply on the other partition goes meanwhile; no rebalance error."""
+    vk_data = generate_vk({"acme": 1001}, per_brand=60, wall_posts=5)
+    tweets = generate_tweets({"acme": "101"}, per_brand=8)
+    customer_tweet = next(t for t in tweets.tweets.values() if t["author_id"] != "101")
+    ensure_topics(broker.bootstrap, 2)
+    migrate(sqlite_url)
+    waiting = _reply("twitter", customer_tweet["id"]).model_copy(
+        update={"thread_key": _key_on_partition(0, 2, "twitter")}
+    )
+    passing = _reply("vk", VK_COMMENT).model_copy(update={"thread_key": _key_on_partition(1, 2, "vk")})
+    with FakeVk(vk_data, tokens=["vk-post"]) as vk, FakeTwitter(tweets, me="101") as tw:
+        tw.posts_limited_until = time.time() + 25
+        env = posting_env(broker.bootstrap, sqlite_url, vk, tw, MD_PUBLISHER_MAX_POLL_INTERVAL_S="10")
+        log = tmp_path / "publisher.log"
+        publisher = start_cli(env, log, "publisher")
+        try:
+            _record(sqlite_url, waiting)  # the relay in the publisher hands it over
+            assert wait_until(lambda: any(c.startswith("POST") for c in tw.calls), timeout=60), (
+                log.read_text()
+            )
+            _record(sqlite_url, passing)
+            assert wait_until(lambda: str(passing.reply_id) in _results(sqlite_url), timeout=20), (
+                "the other partition was held up: " + log.read_text()
+            )
+            assert str(waiting.reply_id) not in _results(sqlite_url), "still waiting out the limit"
+            assert wait_until(lambda: str(waiting.reply_id) in _results(sqlite_url), timeout=90), (
+                log.read_text()
+            )
+            time.sleep(3)  # the relay's redelivery and any second copy on the topic
+            assert publisher.poll() is None, "the publisher is still running"
+        finally:
+            publisher.send_signal(signal.SIGTERM)
+            publisher.wait(30)
+    results = _results(sqlite_url)
+    assert results[str(waiting.reply_id)].status == "sent" and len(tw.posted) == 1, "posted once"
+    assert results[str(passing.reply_id)].status == "sent" and list(vk.created) == [str(passing.reply_id)]
+    text = log.read_text()
+    assert "again in" in text, "the wait is logged"
+    for sign in ("CommitFailedError", "Traceback"):
+        assert sign not in text, text
