@@ -9,10 +9,21 @@ from tests.fakes.vk_server import FakeVk
 from tests.support import worker_env
 
 
+def x_posting(tw: FakeTwitter) -> dict[str, str]:
+    """MD_ settings that let the publisher post on the fake X as the brand."""
+    return {
+        "MD_TWITTER_API_URL": tw.url,
+        "MD_TWITTER_CONSUMER_KEY": "ck",
+        "MD_TWITTER_CONSUMER_SECRET": "cs",
+        "MD_TWITTER_ACCESS_TOKEN": "at",
+        "MD_TWITTER_ACCESS_TOKEN_SECRET": "ats",
+    }
+
+
 def posting_env(
     bootstrap: str, database_url: str, vk: FakeVk, tw: FakeTwitter | None = None, **extra: str
 ) -> dict[str, str]:
-    """MD_ settings for the publisher (or `up`) with posting credentials for the fakes."""
+    """MD_ settings for the publisher with posting credentials for the fakes."""
     env = worker_env(
         bootstrap,
         database_url,
@@ -22,12 +33,6 @@ def posting_env(
         MD_PUBLISHER_GROUP=f"pub-{uuid.uuid4().hex[:6]}",
     )
     if tw is not None:
-        env.update(
-            MD_TWITTER_API_URL=tw.url,
-            MD_TWITTER_CONSUMER_KEY="ck",
-            MD_TWITTER_CONSUMER_SECRET="cs",
-            MD_TWITTER_ACCESS_TOKEN="at",
-            MD_TWITTER_ACCESS_TOKEN_SECRET="ats",
-        )
+        env.update(x_posting(tw))
     env.update(extra)
     return env
