@@ -4,6 +4,7 @@ status and corrections."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,10 +18,13 @@ from core.bus.producer import ensure_topics
 from core.db.engine import make_engine, make_session_factory, migrate
 from core.db.models import Thread
 from core.db.models_desk import ReplyTemplate, SentimentCorrection, ThreadNote
+from core.db.models_ingest import Reply as ReplyRow
+from core.db.repository_ingest import apply_reply_result
 from core.settings import get_settings
+from desk.services.reply_outcome import settle_result
 from desk.services.sync import sync_threads
 from mentiondesk.broker import EmbeddedBroker
-from schemas import Reply
+from schemas import Reply, ReplyResult
 from schemas.topics import REPLIES_OUTBOUND
 from tests.desk_support import save, setup_desk
 from tests.factories import BASE_TIME, scored_mention
@@ -146,3 +150,29 @@ def test_notes_status_and_corrections(desk: Desk) -> None:
     assert [(c.label, c.corrected_by, c.model_label) for c in corrections] == [
         ("positive", "anna", "negative")
     ]
+
+
+def test_a_failed_reply_shows_and_is_sent_again_from_the_thread(desk: Desk) -> None:
+    anna = _open(desk, "anna")
+    anna.text_area(key=f"draft_{desk.thread_id}").set_value("Refund today")
+    anna.button(key=f"send_{desk.thread_id}").click().run()
+    engine = make_engine(desk.url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        [row] = session.scalars(select(ReplyRow))
+        reply_id = row.reply_id
+        result = ReplyResult(
+            reply_id=uuid.UUID(reply_id), status="failed", error="VK error 15: access denied"
+        )
+        apply_reply_result(session, result)
+        settle_result(session, result)
+    anna.run()
+    assert any("status: failed" in t.value and "VK error 15" in t.value for t in anna.text)
+    anna.button(key=f"retry_{reply_id}").click().run()
+    assert not anna.exception
+    with sessions() as session:
+        again = session.get(ReplyRow, reply_id)
+        assert again is not None and again.status == "queued" and again.error is None
+    engine.dispose()
+    sent = [Reply.model_validate_json(v) for v in read_topic(desk.bootstrap, REPLIES_OUTBOUND, timeout_s=20)]
+    assert [str(r.reply_id) for r in sent] == [reply_id, reply_id], "handed over again"
