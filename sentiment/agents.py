@@ -18,6 +18,7 @@ from faust.types import EventT, TopicT
 
 from core.retry import until_done
 from schemas import DeadLetter, Mention
+from schemas.mention import Language
 from sentiment.language import detect_language
 from sentiment.model import NegativityModel
 from sentiment.persistence import MentionWriter
@@ -39,6 +40,16 @@ log = logging.getLogger(__name__)
 
 TagTopics = Callable[[Mention], tuple[str, ...]]
 
+LANGUAGE_SAMPLE_CHARS = 2_000
+"""How much of a text the language guess reads: the start tells the language, and the guesser's
+patterns take time quadratic in a run of non-space characters (100,000 emoji took ~30 s, holding
+the GIL, so the worker's event loop and heartbeats stalled)."""
+
+
+def guess_language(text: str) -> Language:
+    """`detect_language` on the first LANGUAGE_SAMPLE_CHARS characters of `text`."""
+    return detect_language(text[:LANGUAGE_SAMPLE_CHARS])
+
 
 def _raw(event: EventT[Any]) -> RawMessage:
     message = event.message
@@ -58,7 +69,9 @@ async def _send_dead(dead_letters: TopicT, letters: Sequence[DeadLetter]) -> lis
         log.warning(
             "dead letter from %s[%s]@%s: %s", letter.topic, letter.partition, letter.offset, letter.error
         )
-        futures.append(await dead_letters.send(key=(letter.key or "").encode(), value=letter.to_bytes()))
+        # Cut to fit: a letter the broker refuses as too large would crash the agent sending it.
+        body = letter.fitting().to_bytes()
+        futures.append(await dead_letters.send(key=(letter.key or "").encode(), value=body))
     return futures
 
 
@@ -68,14 +81,14 @@ def score_isolating_failures(
     """Score the batch in one call; if the model refuses it, find the message that broke it."""
     mentions, outcome = parse_mentions(messages)
     try:
-        outcome.scored = score_mentions(mentions, model, detect_language, tag_topics)
+        outcome.scored = score_mentions(mentions, model, guess_language, tag_topics)
         return outcome
     except Exception:
         log.exception("batch of %d failed in the model; scoring one by one", len(mentions))
     by_id = {(m.source, m.external_id): raw for m, raw in zip(mentions, messages, strict=False)}
     for mention in mentions:
         try:
-            outcome.scored.extend(score_mentions([mention], model, detect_language, tag_topics))
+            outcome.scored.extend(score_mentions([mention], model, guess_language, tag_topics))
         except Exception as exc:
             raw = by_id.get((mention.source, mention.external_id), messages[0])
             outcome.dead.append(dead_letter(raw, f"model failed: {exc!r}", "score"))

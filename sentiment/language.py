@@ -21,7 +21,7 @@ from schemas.mention import Language
 
 _NOISE = re.compile(
     r"(?:https?://|www\.)\S+"  # URLs
-    r"|\S+@\S+\.\w+"  # e-mail addresses
+    r"|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+"  # e-mail addresses (bounded: no quadratic backtracking)
     r"|[@#][\w.]+",  # @handles, #tags
     re.UNICODE,
 )
