@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 DESK_APP = PROJECT_ROOT / "desk" / "streamlit_app.py"
 DEMO_HISTORY_DAYS = 7
+STOP_TIMEOUT_S = 10.0
+"""How long `up` waits for all its children together after SIGTERM before killing the rest: well
+inside the 15 s that compose and systemd give `up` itself."""
 
 
 def desk_command(settings: Settings, host: str | None = None) -> list[str]:
@@ -119,6 +122,7 @@ class Child:
     tracker: RestartTracker = field(default_factory=RestartTracker)
     restart_at: float | None = None  # a restart is scheduled for then
     gave_up: bool = False
+    signalled: bool = False  # SIGTERM sent to the current process
 
     def start(self, now: float) -> None:
         command = self.restart_command if self.restarts and self.restart_command else self.command
@@ -130,6 +134,7 @@ class Child:
             )  # fmt: skip
         self.started_at = now
         self.restart_at = None
+        self.signalled = False
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -140,11 +145,17 @@ class Child:
     def pid(self) -> int | str:
         return self.process.pid if self.process else "?"
 
+    def terminate(self) -> None:
+        """SIGTERM, once, without waiting for the exit."""
+        if self.process is not None and self.process.poll() is None and not self.signalled:
+            self.process.send_signal(signal.SIGTERM)
+            self.signalled = True
+
     def stop(self, timeout: float = 10.0) -> None:
         if not self.alive():
             return
         assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -374,13 +385,29 @@ class Supervisor:
                 f"exited with {code}, {within}; left stopped, the rest keeps running; see {child.log_path}",
             )
 
+    def _stop_children(self) -> None:
+        """Every child is signalled first, so their shutdowns overlap instead of adding up."""
+        for child in reversed(self.children):
+            child.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for child in reversed(self.children):
+            child.stop(timeout=max(0.1, deadline - time.monotonic()))
+            _status(child.name, "stopped", "")
+
     def stop(self) -> None:
         if not self.children and self.broker is None:
             return
         print("\nstopping", flush=True)
-        for child in reversed(self.children):
-            child.stop()
-            _status(child.name, "stopped", "")
+        # Another Ctrl-C or SIGTERM must not cut this short and leave children running; the
+        # shared deadline below bounds the wait, then the stragglers are killed.
+        previous = {
+            signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self._stop_children()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.children = []
         if self.broker is not None:
             self.broker.stop()
