@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,24 @@ the GIL, so the worker's event loop and heartbeats stalled)."""
 def guess_language(text: str) -> Language:
     """`detect_language` on the first LANGUAGE_SAMPLE_CHARS characters of `text`."""
     return detect_language(text[:LANGUAGE_SAMPLE_CHARS])
+
+
+async def finish_even_if_stopped(batch: Coroutine[Any, Any, None]) -> None:
+    """Run one batch to its end even when the worker is stopping.
+
+    Faust acknowledges a `take_events` batch when the agent's loop leaves it, also when the agent is
+    cancelled on SIGTERM, and commits those offsets on its way out: a batch cut short would be
+    committed unprocessed and lost. So a stop waits for the batch in hand (bounded by one batch of
+    the model or one database write), then the cancellation goes on.
+    """
+    task = asyncio.ensure_future(batch)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            log.info("stopping: finishing the batch in hand first")
+            await asyncio.wait({task})
+        raise
 
 
 def _raw(event: EventT[Any]) -> RawMessage:
@@ -110,35 +128,41 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
     @app.agent(topics.raw_mentions, name="score_agent")
     async def score_agent(stream: AsyncIterable[Any]) -> None:
         """mentions.raw.v1 -> micro-batches -> model -> mentions.scored.v1 (bad ones -> DLQ)."""
-        loop = asyncio.get_running_loop()
         # Take up to batch_take; the model runs them length-sorted in batches of batch_size, which
         # pads far less than one batch in arrival order.
         async for events in stream.take_events(settings.batch_take, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            messages = [_raw(e) for e in events]
-            outcome = await loop.run_in_executor(
-                model_executor, score_isolating_failures, model, messages, tag_topics
-            )
-            pending = await _send_dead(topics.dead_letters, outcome.dead)
-            for mention in outcome.scored:
-                pending.append(await topics.scored_mentions.send(key=mention.key, value=mention.to_bytes()))
-            # Wait for the broker's acknowledgement before the offsets of this batch may be committed.
-            await asyncio.gather(*pending)
+            await finish_even_if_stopped(score_batch(events))
+
+    async def score_batch(events: Sequence[EventT[Any]]) -> None:
+        loop = asyncio.get_running_loop()
+        messages = [_raw(e) for e in events]
+        outcome = await loop.run_in_executor(
+            model_executor, score_isolating_failures, model, messages, tag_topics
+        )
+        pending = await _send_dead(topics.dead_letters, outcome.dead)
+        for mention in outcome.scored:
+            pending.append(await topics.scored_mentions.send(key=mention.key, value=mention.to_bytes()))
+        # Wait for the broker's acknowledgement before the offsets of this batch may be committed.
+        await asyncio.gather(*pending)
 
     @app.agent(topics.scored_mentions, name="persist_agent")
     async def persist_agent(stream: AsyncIterable[Any]) -> None:
         """mentions.scored.v1 -> database, idempotent on (source, external_id)."""
         async for events in stream.take_events(200, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            pairs, dead = parse_scored_with_origin([_raw(e) for e in events])
-            if pairs:
-                scored = [mention for mention, _ in pairs]
-                origin = {id(mention): raw for mention, raw in pairs}
-                what = f"database write of {len(scored)} mentions"
-                # Transient failures pause and retry; mentions the database refuses are set aside.
-                saved = await until_done(db_executor, partial(writer.save, scored), what, log)
-                dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
-                log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
-            pending = await _send_dead(topics.dead_letters, dead)
-            await asyncio.gather(*pending)
+            await finish_even_if_stopped(persist_batch(events))
+
+    async def persist_batch(events: Sequence[EventT[Any]]) -> None:
+        pairs, dead = parse_scored_with_origin([_raw(e) for e in events])
+        if pairs:
+            scored = [mention for mention, _ in pairs]
+            origin = {id(mention): raw for mention, raw in pairs}
+            what = f"database write of {len(scored)} mentions"
+            # Transient failures pause and retry; mentions the database refuses are set aside.
+            saved = await until_done(db_executor, partial(writer.save, scored), what, log)
+            dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
+            log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
+        pending = await _send_dead(topics.dead_letters, dead)
+        await asyncio.gather(*pending)
 
     @app.timer(interval=1.0, name="desk_sync_timer")  # type: ignore[untyped-decorator]
     async def desk_sync_timer() -> None:
