@@ -39,6 +39,7 @@ from uuid import UUID
 from kafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import outbox
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 POSTABLE_STATUSES = ("queued", "sending")
 MAX_BACKOFF = timedelta(minutes=5)
+DATABASE_RETRY = timedelta(seconds=5)
 
 AfterResult = Callable[[Session, ReplyResult], object]
 """Called in the transaction that writes a reply's result (the desk settles the case's clocks)."""
@@ -381,6 +383,14 @@ class PublisherLoop:
             return None
         try:
             return self.publisher.handle(reply)
+        except OperationalError as exc:  # the database is away: this reply waits, nothing is skipped
+            log.warning(
+                "publisher: database unavailable, reply %s again in %s: %s",
+                reply.reply_id,
+                DATABASE_RETRY,
+                str(exc).splitlines()[0],
+            )
+            return Deferred(reply.reply_id, self.clock() + DATABASE_RETRY, "database unavailable")
         except ForgedReply as exc:
             log.warning(
                 "publisher: refused reply %s at offset %s: %s", exc.reply_id, message.offset, exc.reason

@@ -11,11 +11,13 @@ that call failed). A conditional UPDATE claims each reply, so two callers never 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.db.models import Thread
@@ -24,7 +26,10 @@ from core.db.models_ingest import Reply as ReplyRow
 from desk.services import audit
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import mark_answer, pause, refresh_rank, resume
+from desk.services.clocks import BusinessCalendar
 from schemas import ReplyResult
+
+log = logging.getLogger(__name__)
 
 SETTLED_STATUSES = ("sent", "manual", "failed")
 BATCH = 500
@@ -45,32 +50,48 @@ def settle_replies(
     if reply_ids is not None:
         stmt = stmt.where(ReplyRow.reply_id.in_(list(reply_ids)))
     stats = SettleStats()
-    calendar = None
+    calendar = load_calendar(session)
     for reply in list(session.scalars(stmt.order_by(ReplyRow.created_at).limit(BATCH))):
-        if not _claim(session, reply, now):
+        try:
+            with session.begin_nested():  # one reply that cannot be settled holds up no other
+                outcome = _settle_one(session, reply, now, calendar)
+        except SQLAlchemyError:
+            log.exception(
+                "reply %s: could not apply its result to the case; the next pass retries", reply.reply_id
+            )
             continue
-        found = session.execute(
-            select(Thread, DeskThread)
-            .join(DeskThread, DeskThread.thread_id == Thread.id)
-            .where(Thread.source == reply.source, Thread.thread_key == reply.thread_key)
-        ).first()
-        if found is None:
-            continue
-        thread, desk = found
-        calendar = calendar or load_calendar(session)
-        if reply.status == "failed":
-            _failed(session, reply, thread, desk, now)
-            stats.failed += 1
-        else:
-            at = reply.confirmed_at or now
-            mark_answer(session, desk, at, calendar)
-            if thread.status in ("new", "open"):
-                _set_status(session, thread, desk, "waiting", at)
-                pause(session, desk, at)
-            audit.record(session, "system", "reply_confirmed", thread.id, at=at, reply_id=reply.reply_id)
+        if outcome == "confirmed":
             stats.confirmed += 1
-        refresh_rank(desk, thread.status, thread.max_negativity)
+        elif outcome == "failed":
+            stats.failed += 1
     return stats
+
+
+def _settle_one(session: Session, reply: ReplyRow, now: datetime, calendar: BusinessCalendar) -> str | None:
+    """Claim one reply and apply it; returns what it was (None: someone else had it, or no case)."""
+    if not _claim(session, reply, now):
+        return None
+    found = session.execute(
+        select(Thread, DeskThread)
+        .join(DeskThread, DeskThread.thread_id == Thread.id)
+        .where(Thread.source == reply.source, Thread.thread_key == reply.thread_key)
+    ).first()
+    if found is None:
+        return None
+    thread, desk = found
+    if reply.status == "failed":
+        _failed(session, reply, thread, desk, now)
+        outcome = "failed"
+    else:
+        at = reply.confirmed_at or now
+        mark_answer(session, desk, at, calendar)
+        if thread.status in ("new", "open"):
+            _set_status(session, thread, desk, "waiting", at)
+            pause(session, desk, at)
+        audit.record(session, "system", "reply_confirmed", thread.id, at=at, reply_id=reply.reply_id)
+        outcome = "confirmed"
+    refresh_rank(desk, thread.status, thread.max_negativity)
+    return outcome
 
 
 def settle_result(session: Session, result: ReplyResult) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer
 from kafka.partitioner.default import DefaultPartitioner
 from sqlalchemy import select
 
@@ -20,9 +22,9 @@ from core.db.models_ingest import Reply as ReplyRow
 from core.db.repository_ingest import FINAL_REPLY_STATUSES, get_reply, queue_reply
 from ingest.networks.twitter_poster import TwitterPoster
 from ingest.networks.vk_poster import VkPoster
-from ingest.publisher import Deferred, ForgedReply, ReplyPublisher
+from ingest.publisher import Deferred, ForgedReply, PublisherLoop, ReplyPublisher
 from ingest.vk import make_vk_client
-from mentiondesk.broker import EmbeddedBroker
+from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Reply, ReplyResult
 from schemas.topics import REPLIES_OUTBOUND
 from tests.fakes.twitter_server import FakeTwitter
@@ -298,3 +300,48 @@ def test_a_rate_limit_pauses_its_partition_and_the_publisher_stays_in_its_group(
     assert "again in" in text, "the wait is logged"
     for sign in ("CommitFailedError", "Traceback"):
         assert sign not in text, text
+
+
+def test_the_database_away_defers_the_reply_and_skips_nothing(
+    broker: EmbeddedBroker, sqlite_url: str
+) -> None:
+    """The publisher's database refuses connections: the reply on the topic is deferred (its
+    partition paused, its offset not committed), not crashed on and not skipped; once the database
+    answers, it is posted once."""
+    vk_data = generate_vk({"acme": 1001}, per_brand=60, wall_posts=5)
+    ensure_topics(broker.bootstrap, 1)
+    migrate(sqlite_url)
+    reply = _reply("vk", VK_COMMENT)
+    _record(sqlite_url, reply)
+    with MentionProducer(broker.bootstrap, topic=REPLIES_OUTBOUND) as out:
+        out.send_raw(reply.thread_key.encode(), reply.to_bytes())
+    away = make_engine(f"postgresql+psycopg://md@127.0.0.1:{free_port()}/gone")  # nothing listens
+    live = make_engine(sqlite_url)
+    with FakeVk(vk_data, tokens=["vk-post"]) as vk:
+        publisher = ReplyPublisher(
+            make_session_factory(away), {"vk": VkPoster(make_vk_client("vk-post", vk.api_url, "5.199", 0))}
+        )
+        consumer = KafkaConsumer(
+            REPLIES_OUTBOUND,
+            bootstrap_servers=broker.bootstrap,
+            group_id=f"pub-{uuid.uuid4().hex[:6]}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        stop = threading.Event()
+        loop = PublisherLoop(consumer, publisher, stop)
+        running = threading.Thread(target=loop.run)
+        running.start()
+        try:
+            assert wait_until(lambda: bool(loop.paused), timeout=60), "deferred while the database is away"
+            assert not vk.created, "nothing posted without the desk's record"
+            publisher.sessions = make_session_factory(live)
+            assert wait_until(lambda: str(reply.reply_id) in _results(sqlite_url), timeout=60)
+        finally:
+            stop.set()
+            running.join(30)
+            consumer.close()
+            away.dispose()
+            live.dispose()
+    assert list(vk.created) == [str(reply.reply_id)], "posted once"
+    assert _results(sqlite_url)[str(reply.reply_id)].status == "sent"
