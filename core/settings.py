@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     desk_host: str = "127.0.0.1"
     desk_port: int = 8501
     desk_refresh_s: float = Field(default=5.0, gt=0)
+    desk_signin_max_failures: int = Field(
+        default=10, ge=1, description="failed sign-ins in a row before a user name or client is locked"
+    )
+    desk_lockout_s: float = Field(default=60.0, gt=0, description="first lockout; doubles on each next")
+    desk_lockout_max_s: float = Field(default=3600.0, gt=0, description="longest lockout")
+    desk_idle_timeout_s: float = Field(default=1800.0, gt=0, description="sign out after no user action")
+    desk_session_max_s: float = Field(default=43200.0, gt=0, description="sign out this long after sign-in")
+    desk_client_ip_header: str | None = Field(
+        default=None, description="header whose last address is the client (set behind a trusted proxy)"
+    )
+    desk_tls_cert: Path | None = Field(default=None, description="PEM certificate: the desk serves HTTPS")
+    desk_tls_key: Path | None = Field(default=None, description="PEM private key of MD_DESK_TLS_CERT")
+    desk_behind_tls_proxy: bool = Field(
+        default=False, description="a TLS reverse proxy is in front of the desk (production check)"
+    )
 
     # Demo stream
     demo_file: Path | None = Field(default=None, description="file `up` replays; unset: the shipped sample")

@@ -11,7 +11,7 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
-from desk.app_pages._session import USER_KEY, current_actor  # noqa: E402
+from desk.app_pages._session import current_actor, end_session  # noqa: E402
 
 _PAGES = Path(__file__).resolve().parent / "app_pages"
 
@@ -19,9 +19,15 @@ st.set_page_config(page_title="mentiondesk", page_icon=":material/support_agent:
 st.title("mentiondesk")
 
 actor = current_actor()
+_password_page = st.Page(_PAGES / "password.py", title="Password", icon=":material/key:")
 if actor is None:
-    st.session_state.pop(USER_KEY, None)
+    end_session()
     navigation = st.navigation([st.Page(_PAGES / "login.py", title="Sign in", icon=":material/login:")])
+elif actor.must_change_password:
+    # its own URL path: once the password is changed, the rerun lands on the queue, not here again
+    navigation = st.navigation(
+        [st.Page(_PAGES / "password.py", title="Choose a password", url_path="first-password")]
+    )
 else:
     pages = [
         st.Page(_PAGES / "queue.py", title="Queue", icon=":material/inbox:", default=True),
@@ -37,13 +43,14 @@ else:
         pages.append(st.Page(_PAGES / "trends.py", title="Trends", icon=":material/trending_up:"))
         pages.append(st.Page(_PAGES / "kpis.py", title="KPIs", icon=":material/analytics:"))
         pages.append(st.Page(_PAGES / "digest.py", title="Digest", icon=":material/summarize:"))
+    pages.append(_password_page)
     from desk.app_pages._analytics import alert_banner
 
     alert_banner(actor.username)  # negativity spikes, for everyone signed in
     with st.sidebar:
         st.text(f"Signed in: {actor.username} ({actor.role})")
         if st.button("Sign out"):
-            st.session_state.clear()
+            st.session_state.clear()  # the open case and filters too: the next user starts clean
             st.rerun()
     navigation = st.navigation(pages)
 navigation.run()

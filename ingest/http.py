@@ -1,6 +1,10 @@
 """A polite HTTP client for scraping public pages: one request per host per interval, robots.txt
 obeyed, transient failures retried with backoff, and the site's own Retry-After honoured.
 
+robots.txt is read with Protego (RFC 9309: `*` wildcards, `$` anchors, the longest matching rule
+wins, Allow beating Disallow on a tie), which urllib.robotparser does not implement: with it
+`Disallow: /profile/*/comments` would not keep us out of `/profile/123/comments`.
+
 Every collector that reads web pages (review sites, RSS) goes through one `PoliteClient`, so the
 limits hold per host however many collectors share it."""
 
@@ -14,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
+from protego import Protego
 
 from ingest.errors import CollectorError, RateLimited, TransientError
 from schemas.base import utc_now
@@ -70,7 +74,7 @@ class PolitenessPolicy:
 class _HostState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_allowed: float = 0.0
-    robots: RobotFileParser | None = None
+    robots: Protego | None = None
     robots_fetched_at: float = 0.0
 
 
@@ -119,7 +123,7 @@ class PoliteClient:
     def allowed(self, url: str, *, collector: str = "http") -> bool:
         """Whether robots.txt of the URL's host lets our user agent fetch it (fetched once per TTL)."""
         robots = self._robots(url, collector)
-        return robots.can_fetch(self.policy.robots_agent, url)
+        return bool(robots.can_fetch(url, self.policy.robots_agent))
 
     def close(self) -> None:
         self.session.close()
@@ -150,24 +154,20 @@ class PoliteClient:
 
     # -- robots.txt -------------------------------------------------------------------------
 
-    def _robots(self, url: str, collector: str) -> RobotFileParser:
+    def _robots(self, url: str, collector: str) -> Protego:
         state = self._host(url)
         now = self._monotonic()
         if state.robots is not None and now - state.robots_fetched_at < self.policy.robots_ttl_s:
             return state.robots
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-        parser = RobotFileParser(robots_url)
         try:
             response = self._request(robots_url, collector, state)
         except HttpStatusError as exc:
             # RFC 9309: 4xx means "no rules"; 401/403 are read as "keep out" as urllib does.
-            if exc.status in (401, 403):
-                parser.parse(["User-agent: *", "Disallow: /"])
-            else:
-                parser.parse([])
+            parser = Protego.parse("User-agent: *\nDisallow: /\n" if exc.status in (401, 403) else "")
         else:
-            parser.parse(response.text.splitlines())
+            parser = Protego.parse(response.text)
         state.robots = parser
         state.robots_fetched_at = self._monotonic()
         return parser

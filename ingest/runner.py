@@ -98,6 +98,12 @@ class _Seen:
                 self._keys.popitem(last=False)
 
 
+class Interrupted(Exception):
+    """Raised from a collector's wait (an HTTP client's pacing sleep) once the runner is stopping:
+    the page in hand is dropped unsent, its cursors unsaved, and the pass ends at once instead of
+    sleeping out a Crawl-delay or Retry-After first."""
+
+
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
     delivered: int
@@ -155,6 +161,9 @@ class CollectorRunner:
                 close = getattr(pages, "close", None)
                 if close is not None:
                     close()
+        except Interrupted:
+            log.info("%s: stopped mid-pass after %d mentions; cursors saved", name, delivered)
+            return PollOutcome(delivered, 0.0, retry=True)
         except RateLimited as exc:
             now = self.clock()
             self.health.failed(

@@ -56,8 +56,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def config() -> None:
     """Show the settings in force (secrets hidden)."""
+    from core.notify.redact import mask_setting
+
     for name, value in get_settings().public_view().items():
-        typer.echo(f"MD_{name.upper():<28} {value}")
+        typer.echo(f"MD_{name.upper():<28} {mask_setting(name, value)}")
 
 
 @app.command()
@@ -68,8 +70,9 @@ def up(
 ) -> None:
     """Start everything: broker (unless MD_KAFKA_BOOTSTRAP), worker, desk, publisher, the collectors
     of the brands config, and the demo stream when no collector is configured (or with --demo)."""
-    from mentiondesk.runtime import Supervisor
+    from mentiondesk.runtime import Supervisor, refuse_unsafe
 
+    refuse_unsafe(get_settings())  # production: before the broker or any child starts
     _logging()
     for noisy in ("kafka", "alembic"):  # `up` prints its own status lines; details go to var/logs
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -83,19 +86,19 @@ def broker(port: Annotated[int | None, typer.Option(help="port on 127.0.0.1")] =
 
     settings = get_settings()
     server = EmbeddedBroker(port or settings.broker_port)
-    try:
-        server.start()
-    except BrokerError as exc:
-        raise _fail(str(exc)) from exc
-    typer.echo(f"broker listening on {server.bootstrap} (memory storage)")
-    # SIGTERM (compose, systemd, `up`) interrupts the wait like Ctrl-C does. Stopping the child from
-    # inside the handler would deadlock: the handler runs in the main thread, inside Popen.wait(),
-    # which holds the lock that stopping needs.
+    # SIGTERM (compose, systemd, `up`) interrupts like Ctrl-C does, from before the start: a signal
+    # while the broker starts still stops its child. Stopping the child from inside the handler would
+    # deadlock: the handler runs in the main thread, inside Popen.wait(), which holds the lock that
+    # stopping needs.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        server.start()
+        typer.echo(f"broker listening on {server.bootstrap} (memory storage)")
         server.wait()
     except KeyboardInterrupt:
         pass
+    except BrokerError as exc:
+        raise _fail(str(exc)) from exc
     finally:
         server.stop()
 
@@ -120,10 +123,12 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     from core.bus.producer import BrokerUnavailable, ensure_topics
     from core.db.engine import SchemaBehind, make_engine, make_session_factory, require_current_schema
     from desk.services.sync import sync_threads
+    from mentiondesk.runtime import refuse_unsafe
     from sentiment.model import load_model
     from sentiment.worker import WorkerDeps, build_worker_app
 
     settings = get_settings()
+    refuse_unsafe(settings)
     try:
         ensure_topics(bootstrap_servers(settings), settings.topic_partitions)
         require_current_schema(settings.database_url)
@@ -167,9 +172,10 @@ def desk() -> None:
     from core.db.engine import make_engine, make_session_factory
     from core.db.engine import migrate as run_migrations
     from desk.services.bootstrap import NoUsers, ensure_first_user
-    from mentiondesk.runtime import desk_command
+    from mentiondesk.runtime import desk_command, refuse_unsafe
 
     settings = get_settings()
+    refuse_unsafe(settings)
     run_migrations(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
@@ -334,6 +340,7 @@ def export(
     from core.db.engine import make_engine, make_session_factory, migrate
     from core.db.repository import iter_mention_rows, iter_thread_rows
     from desk.services.corrections import correction_rows
+    from desk.services.export import safe_row
 
     settings = get_settings()
     migrate(settings.database_url)
@@ -355,7 +362,7 @@ def export(
                     if writer is None:
                         writer = csv.DictWriter(handle, fieldnames=list(row))
                         writer.writeheader()
-                    writer.writerow({k: _text_value(v) for k, v in row.items()})
+                    writer.writerow(safe_row({k: _text_value(v) for k, v in row.items()}))
                 count += 1
     finally:
         if output:

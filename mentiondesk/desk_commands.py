@@ -1,4 +1,4 @@
-"""`mentiondesk users add|list|disable|enable` (registered in mentiondesk.cli)."""
+"""`mentiondesk users add|passwd|list|disable|enable` (registered in mentiondesk.cli)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from core.settings import get_settings
 
-users_app = typer.Typer(help="Desk users: add, list, disable.", no_args_is_help=True)
+users_app = typer.Typer(help="Desk users: add, change passwords, list, disable.", no_args_is_help=True)
+compensation_app = typer.Typer(
+    help="Per-brand compensation limits (an admin's setting).", no_args_is_help=True
+)
 
 
 @contextmanager
@@ -62,6 +65,32 @@ def add(
     typer.echo(f"user {username} added ({role})")
 
 
+@users_app.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="user name")],
+    password: Annotated[
+        str | None, typer.Option(help="the new password, for scripts (visible to `ps`: prefer stdin)")
+    ] = None,
+    password_stdin: Annotated[bool, typer.Option(help="read the new password from stdin")] = False,
+    temporary: Annotated[bool, typer.Option(help="the user must change it at their next sign-in")] = False,
+) -> None:
+    """Set a user's password; asked for twice unless given by --password or --password-stdin."""
+    from desk.services.auth import AuthError, set_password
+
+    if password is None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _session() as session:
+        try:
+            set_password(session, username, password, must_change=temporary)
+        except AuthError as exc:
+            raise _fail(str(exc)) from exc
+        session.commit()
+    typer.echo(f"password of {username} changed")
+
+
 @users_app.command("list")
 def list_() -> None:
     """List users: name, role, team, cap, state."""
@@ -96,5 +125,42 @@ def enable(username: str) -> None:
     _set_active(username, True)
 
 
+@compensation_app.command("limit")
+def compensation_limit(
+    brand: Annotated[str, typer.Argument(help="brand name as in the brands config; * for every other brand")],
+    amount: Annotated[
+        float | None, typer.Argument(min=0, help="the largest value of one compensation")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="remove the brand's limit")] = False,
+) -> None:
+    """Set (or with --remove, remove) a brand's compensation limit: a larger compensation is refused."""
+    from desk.services.auth import SYSTEM
+    from desk.services.threads import set_compensation_limit
+
+    if (amount is None) != remove:
+        raise _fail("give either an AMOUNT or --remove")
+    with _session() as session:
+        try:
+            set_compensation_limit(session, SYSTEM, brand, amount)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        session.commit()
+    typer.echo(f"compensation limit of {brand}: {'none' if amount is None else f'{amount:g}'}")
+
+
+@compensation_app.command("limits")
+def compensation_limits_list() -> None:
+    """List the compensation limits: brand and limit."""
+    from desk.services.threads import compensation_limits
+
+    with _session() as session:
+        limits = compensation_limits(session)
+    for brand, limit in sorted(limits.items()):
+        typer.echo(f"{brand:<24} {limit:g}")
+    if not limits:
+        typer.echo("(no limits: any compensation value is accepted)")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
+    app.add_typer(compensation_app, name="compensation")

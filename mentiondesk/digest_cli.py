@@ -26,11 +26,13 @@ def digest(
     from core.notify.mail import MailNotConfigured
     from desk.services.digest_run import default_day, produce, run_schedule, write
     from desk.services.digest_run import send as send_digest
+    from mentiondesk.runtime import refuse_unsafe
     from mentiondesk.wiring import model_embedder
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
     if schedule:
+        refuse_unsafe(settings)  # the schedule is a service; a one-off digest is not
         if not settings.smtp_host or not settings.digest_to:
             raise typer.BadParameter("the schedule needs MD_SMTP_HOST and MD_DIGEST_TO")
         # run_schedule builds the model once, at the first digest, and keeps it for every later one

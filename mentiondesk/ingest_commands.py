@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -27,6 +28,18 @@ def _stop_on_signals() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+def _interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """The HTTP client's pacing sleep, cut short by `stop`: a robots.txt Crawl-delay (up to 30 s) or
+    a Retry-After (up to 120 s) must not hold up the exit after SIGTERM."""
+    from ingest.runner import Interrupted
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Interrupted
+
+    return sleep
 
 
 def _logging() -> None:
@@ -57,9 +70,11 @@ def collect(
     from ingest.collectors import build_collectors, plan_collectors
     from ingest.http import PoliteClient
     from ingest.runner import CollectorRunner
+    from mentiondesk.runtime import refuse_unsafe
 
     _logging()
     settings = get_settings()
+    refuse_unsafe(settings)
     if settings.config is None:
         raise _fail("no brands config: set MD_CONFIG (see config/brands.example.toml)")
     try:
@@ -81,7 +96,9 @@ def collect(
         )
     except BrokerUnavailable as exc:
         raise _fail(str(exc)) from exc
-    client = PoliteClient()  # one per process: review pages and feeds share its per-host limits
+    stop = _stop_on_signals()
+    # one per process: review pages and feeds share its per-host limits
+    client = PoliteClient(sleep=_interruptible_sleep(stop))
     collectors = build_collectors(config, settings, client=client)
     engine = make_engine(settings.database_url)
     runner = CollectorRunner(
@@ -95,7 +112,7 @@ def collect(
         f"collecting: {', '.join(c.name for c in collectors)} every {settings.poll_interval_s:g}s", err=True
     )
     try:
-        runner.run(_stop_on_signals(), once=once)
+        runner.run(stop, once=once)
     finally:
         client.close()
         producer.close()
@@ -147,9 +164,11 @@ def publisher() -> None:
     from core.bus.producer import BrokerUnavailable, ensure_topics
     from desk.services.reply_outcome import settle_result
     from ingest.publisher import run_publisher
+    from mentiondesk.runtime import refuse_unsafe
 
     _logging()
     settings = get_settings()
+    refuse_unsafe(settings)
     bootstrap = bootstrap_servers(settings)
     try:
         ensure_topics(bootstrap, settings.topic_partitions)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -43,13 +44,36 @@ inside the 15 s that compose and systemd give `up` itself."""
 
 
 def desk_command(settings: Settings, host: str | None = None) -> list[str]:
-    return [
+    """The Streamlit command of the desk; with MD_DESK_TLS_CERT and MD_DESK_TLS_KEY it serves HTTPS."""
+    command = [
         sys.executable, "-m", "streamlit", "run", str(DESK_APP),
         "--server.address", host or settings.desk_host,
         "--server.port", str(settings.desk_port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+    if settings.desk_tls_cert is not None and settings.desk_tls_key is not None:
+        command += [
+            "--server.sslCertFile", str(settings.desk_tls_cert),
+            "--server.sslKeyFile", str(settings.desk_tls_key),
+        ]  # fmt: skip
+    return command
+
+
+def desk_url(settings: Settings) -> str:
+    scheme = "https" if settings.desk_tls_cert is not None and settings.desk_tls_key is not None else "http"
+    return f"{scheme}://{settings.desk_host}:{settings.desk_port}"
+
+
+def refuse_unsafe(settings: Settings) -> None:
+    """Exit with status 2 and every reason, when production mode finds the set-up unsafe
+    (`core.production`); called by each command that starts a service, before it starts anything."""
+    from core.production import refusal_text, unsafe_reasons
+
+    reasons = unsafe_reasons(settings)
+    if reasons:
+        print(f"error: {refusal_text(reasons)}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
 
 
 def cli_command(*args: str) -> list[str]:
@@ -168,10 +192,16 @@ def _status(name: str, state: str, detail: str) -> None:
 
 
 def wait_http_ok(url: str, timeout: float) -> bool:
+    # the desk's own certificate may be self-signed: this looks at our child, not at the network
+    context: ssl.SSLContext | None = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=1, context=context) as response:
                 if response.status == 200:
                     return True
         except OSError:
@@ -320,7 +350,7 @@ class Supervisor:
             )
         for name, reason in off:
             _status(name, "off", reason)
-        url = f"http://{self.settings.desk_host}:{self.settings.desk_port}"
+        url = desk_url(self.settings)
         if wait_http_ok(f"{url}/_stcore/health", timeout=60):
             _status("desk", "ok", url)
         else:

@@ -23,6 +23,7 @@ import pwd
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,23 @@ def _log_tail(logfile: Path, lines: int = 30) -> str:
         return "(no server log)"
 
 
+def _wait_accepting(url: str, timeout: float = 60.0) -> None:
+    """pg_ctl's -w can return while the server still answers "the database system is starting up"
+    (seen on a loaded machine): wait until a connection is accepted."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    while True:
+        try:
+            psycopg.connect(conninfo, connect_timeout=5).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """Start a private PostgreSQL server; yield its admin URL (database `postgres`); stop and remove it."""
@@ -130,8 +148,10 @@ def postgres_server() -> Iterator[str]:
                         f"PostgreSQL ({bin_dir}) did not start: {exc}\n{_log_tail(logfile)}"
                     ) from exc
         assert executor is not None
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{executor.port}/postgres"
         try:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:{executor.port}/postgres"
+            _wait_accepting(url)
+            yield url
         finally:
             executor.stop()
     finally:

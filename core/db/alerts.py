@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Table, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.db.models_analytics import AlertRow
 from core.db.repository import _insert
@@ -53,6 +53,32 @@ def record_delivery(session: Session, alert_id: str, webhook: str | None, email:
         update(AlertRow)
         .where(AlertRow.alert_id == alert_id)
         .values(webhook_status=webhook, email_status=email)
+    )
+
+
+#: how core.notify.alerts.deliver reports a channel that could not be reached ("failed: <reason>")
+FAILED_PREFIX = "failed"
+
+
+def _failed(column: InstrumentedAttribute[str | None]) -> ColumnElement[bool]:
+    return column.like(f"{FAILED_PREFIX}%")
+
+
+def delivery_failed(row: AlertRow) -> bool:
+    """Whether the webhook or the e-mail of this alert could not be delivered."""
+    return any((s or "").startswith(FAILED_PREFIX) for s in (row.webhook_status, row.email_status))
+
+
+def undelivered_alerts(session: Session, start: datetime, end: datetime) -> list[AlertRow]:
+    """Alerts whose window starts in [start, end) and that some configured channel never received,
+    newest first: the desk keeps them in view whatever their acknowledgement."""
+    return list(
+        session.scalars(
+            select(AlertRow)
+            .where(AlertRow.window_start >= start, AlertRow.window_start < end)
+            .where(or_(_failed(AlertRow.webhook_status), _failed(AlertRow.email_status)))
+            .order_by(AlertRow.window_start.desc())
+        )
     )
 
 

@@ -47,6 +47,8 @@ class DeskUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_login_at: Mapped[datetime | None]
+    # set for a printed first password: the desk shows only the change form until it is changed
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DeskTeam(Base):
@@ -219,6 +221,19 @@ class ThreadViewer(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class SigninThrottle(Base):
+    """Consecutive failed sign-ins of one user name (`user:NAME`) or one client (`client:ADDRESS`,
+    `session:ID`) and the lockout they earned; `lockouts` makes each next lockout longer."""
+
+    __tablename__ = "desk_signin_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
 # The desk's sync job reads threads changed since its last pass; "my threads" reads one owner's.
 Index("ix_threads_updated_at", Thread.updated_at)
 Index("ix_threads_assigned_to", Thread.assigned_to)
@@ -239,6 +254,7 @@ __all__ = [
     "ReplyTemplate",
     "RoutingRule",
     "SentimentCorrection",
+    "SigninThrottle",
     "ThreadNote",
     "ThreadViewer",
 ]

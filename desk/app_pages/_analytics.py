@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.db.alerts import acknowledge, active_alerts
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import current_actor
+from desk.services.alert_dismissal import dismiss_alert, hide_alert, visible_alerts
+from desk.services.auth import Actor, PermissionDenied
 
 ANALYTICS_ROLES = ("manager", "brand_lead", "admin")
 
@@ -27,9 +28,12 @@ def require_analytics() -> str:
 
 
 def alert_banner(username: str) -> None:
-    """Unacknowledged spike alerts of the last day, as plain-text banners with a dismiss button."""
+    """Spike alerts of the last day not dismissed (and not hidden by this user), as plain-text
+    banners: a manager or admin dismisses one for everyone, anyone else hides it for themselves."""
+    actor = current_actor() or Actor(username, "agent")
+    can_dismiss = actor.can("alert.dismiss")
     with session_factory()() as session:
-        alerts = active_alerts(session, datetime.now(UTC))
+        alerts = visible_alerts(session, actor.username, datetime.now(UTC))
     for row in alerts[:3]:
         cols = st.columns([8, 1])
         cols[0].error(
@@ -39,8 +43,18 @@ def alert_banner(username: str) -> None:
             f"{row.baseline_share:.0%}) at {row.window_start:%Y-%m-%d %H:%M} UTC",
             icon=":material/warning:",
         )
-        if cols[1].button("Dismiss", key=f"ack-{row.alert_id}"):
-            with session_factory()() as session:
-                acknowledge(session, row.alert_id, username, datetime.now(UTC))
-                session.commit()
+        label, help_text = (
+            ("Dismiss", "dismiss for everyone")
+            if can_dismiss
+            else ("Hide", "hide for me; a manager dismisses it")
+        )
+        if cols[1].button(label, key=f"ack-{row.alert_id}", help=help_text):
+            action = dismiss_alert if can_dismiss else hide_alert
+            try:
+                with session_factory()() as session:
+                    action(session, actor, row.alert_id, datetime.now(UTC))
+                    session.commit()
+            except (PermissionDenied, LookupError) as exc:
+                st.error(str(exc))
+                return
             st.rerun()

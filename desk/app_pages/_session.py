@@ -1,33 +1,117 @@
-"""The signed-in user of a browser session, and the role check every page starts with."""
+"""The signed-in user of a browser session, the session's time limits, and the role check every
+page starts with.
+
+A session ends after MD_DESK_IDLE_TIMEOUT_S without a user action and MD_DESK_SESSION_MAX_S after
+sign-in, whatever happens. Only a full page run counts as an action: the self-refreshing panels
+(fragment reruns on a timer) must not keep an abandoned tab signed in forever.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+from datetime import UTC, datetime, timedelta
 
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core.settings import get_settings
 from desk.app_pages._resources import session_factory
 from desk.services.auth import Actor, load_actor
+from desk.services.sessions import SessionLimits, expiry_reason
 
 USER_KEY = "md_user"
 THREAD_KEY = "md_thread"
+SIGNED_IN_KEY = "md_signed_in_at"
+ACTIVE_KEY = "md_active_at"
+NOTICE_KEY = "md_notice"
+PASSWORD_PAGE = "app_pages/password.py"
+_SESSION_KEYS = (USER_KEY, SIGNED_IN_KEY, ACTIVE_KEY)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _limits() -> SessionLimits:
+    settings = get_settings()
+    return SessionLimits(
+        idle=timedelta(seconds=settings.desk_idle_timeout_s),
+        lifetime=timedelta(seconds=settings.desk_session_max_s),
+    )
+
+
+def is_fragment_rerun() -> bool:
+    """True while only a fragment reruns (its timer or a widget inside it), not the whole page."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def start_session(actor: Actor) -> None:
+    now = _now()
+    st.session_state[USER_KEY] = actor.username
+    st.session_state[SIGNED_IN_KEY] = now
+    st.session_state[ACTIVE_KEY] = now
+    st.session_state.pop(NOTICE_KEY, None)
+
+
+def end_session(notice: str | None = None) -> None:
+    for key in _SESSION_KEYS:
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
 
 
 def current_actor() -> Actor | None:
-    """Re-read from the database on every run, so a disabled user loses access at once."""
+    """Re-read from the database on every run, so a disabled user loses access at once; None (and
+    the session ended) once the session is past its idle or absolute limit."""
     username = st.session_state.get(USER_KEY)
     if not username:
         return None
+    now = _now()
+    # A session without timestamps predates them (or was set up by a test): its clock starts now.
+    signed_in_at = st.session_state.setdefault(SIGNED_IN_KEY, now)
+    active_at = st.session_state.setdefault(ACTIVE_KEY, now)
+    reason = expiry_reason(signed_in_at, active_at, now, _limits())
+    if reason is not None:
+        end_session(reason)
+        return None
     with session_factory()() as session:
-        return load_actor(session, str(username))
+        actor = load_actor(session, str(username))
+    if actor is None:
+        end_session()
+        return None
+    if not is_fragment_rerun():
+        st.session_state[ACTIVE_KEY] = now
+    return actor
 
 
-def require(permission: str) -> Actor:
-    """The signed-in user if their role allows `permission`; otherwise stop the page here."""
+def signed_in_notice() -> str:
+    return str(st.session_state.get(NOTICE_KEY) or "Please sign in.")
+
+
+def require(permission: str, *, password_page: bool = False) -> Actor:
+    """The signed-in user if their role allows `permission`; otherwise stop the page here.
+
+    A user who must change their password gets nothing but the password page."""
     actor = current_actor()
     if actor is None:
-        st.warning("Please sign in.")
+        st.warning(signed_in_notice())
         st.stop()
     assert actor is not None
+    if actor.must_change_password and not password_page:
+        st.warning("Change your password first.")
+        st.stop()
     if not actor.can(permission):
         st.error(f"Your role ({actor.role}) does not allow this page.")
         st.stop()
+    return actor
+
+
+def fragment_actor(permission: str) -> Actor:
+    """For self-refreshing panels: the user checked again on every run of the panel, not the one
+    the last full page run saw. When they lost access (disabled, role changed, session over), the
+    whole page runs again, and its `require` shows the sign-in prompt instead of the page."""
+    actor = current_actor()
+    if actor is None or actor.must_change_password or not actor.can(permission):
+        st.rerun(scope="app")
+    assert actor is not None
     return actor

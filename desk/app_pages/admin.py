@@ -15,6 +15,7 @@ from desk.services.auth import AuthError, PermissionDenied, list_users
 from desk.services.calendar_store import load_calendar
 from desk.services.clocks import BusinessCalendar
 from desk.services.templates import VARIABLES, delete_template, list_templates, save_template
+from desk.services.threads import ALL_BRANDS, compensation_limits, set_compensation_limit
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -36,8 +37,8 @@ def _minutes(value: time) -> int:
 
 actor = require("admin.edit")
 st.header("Admin")
-users_tab, rules_tab, shifts_tab, templates_tab, calendar_tab = st.tabs(
-    ["Users", "Teams and rules", "Shifts", "Templates", "Calendar"]
+users_tab, rules_tab, shifts_tab, templates_tab, calendar_tab, limits_tab = st.tabs(
+    ["Users", "Teams and rules", "Shifts", "Templates", "Calendar", "Compensation limits"]
 )
 
 with users_tab:
@@ -77,6 +78,15 @@ with users_tab:
             _apply(
                 lambda s: admin.set_user_active(s, actor, who, active),
                 f"{who} is {'active' if active else 'disabled'}.",
+            )
+    with st.form("reset_password", clear_on_submit=True):
+        st.write("Reset a password (the user must choose their own at their next sign-in)")
+        reset_who = st.selectbox("User", [u.username for u in users], key="reset_who")
+        temporary = st.text_input("Temporary password", type="password", key="reset_password")
+        if st.form_submit_button("Reset password") and reset_who:
+            _apply(
+                lambda s: admin.reset_password(s, actor, reset_who, temporary),
+                f"Password of {reset_who} reset.",
             )
 
 with rules_tab:
@@ -225,3 +235,27 @@ with calendar_tab:
                 st.error(f"Not a valid calendar: {exc}")
             else:
                 _apply(lambda s: admin.set_calendar(s, actor, new_calendar), "Calendar saved.")
+
+with limits_tab:
+    st.caption(
+        f"The largest value one compensation may have, per brand; {ALL_BRANDS} applies to every brand "
+        "without its own limit and to threads without a brand. A larger one is refused with the limit."
+    )
+    with session_factory()() as session:
+        limits = compensation_limits(session)
+    st.dataframe(
+        pd.DataFrame({"Brand": list(limits), "Limit": list(limits.values())}),
+        hide_index=True,
+    )
+    with st.form("compensation_limit", clear_on_submit=True):
+        c1, c2, c3 = st.columns(3)
+        limit_brand = c1.text_input("Brand", placeholder=ALL_BRANDS, key="limit_brand")
+        limit_value = c2.number_input("Limit", min_value=0.0, step=100.0, key="limit_value")
+        remove_limit = c3.toggle("Remove the limit", key="limit_remove")
+        if st.form_submit_button("Save limit"):
+            _apply(
+                lambda s: set_compensation_limit(
+                    s, actor, limit_brand, None if remove_limit else float(limit_value)
+                ),
+                f"Compensation limit of {limit_brand.strip()} {'removed' if remove_limit else 'saved'}.",
+            )

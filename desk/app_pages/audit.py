@@ -10,7 +10,10 @@ from desk.app_pages._resources import session_factory
 from desk.app_pages._session import require
 from desk.services import audit
 
-ACTIONS = ("assign", "reply", "status", "merge", "unmerge", "correction", "note", "compensation")
+ACTIONS = (
+    "assign", "reply", "status", "merge", "unmerge", "correction", "note", "compensation",
+    "compensation_limit", "alert_dismiss",
+)  # fmt: skip
 
 require("audit.view")
 st.header("Audit log")

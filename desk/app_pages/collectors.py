@@ -1,5 +1,9 @@
-"""The collectors page: every channel's health, and a red alert for any that fails or stalls."""
+"""The collectors page: every channel's health, and a red alert for any that fails or stalls.
 
+Alerts and errors quote what the networks answered (an API's message, a site's error page), so
+they are shown as plain text: Markdown in them is escaped before st.error renders it."""
+
+import re
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -8,9 +12,18 @@ import streamlit as st
 from core.db.collector_status import CollectorStatus, read_status
 from core.settings import get_settings
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import require
+from desk.app_pages._session import fragment_actor, require
 
 EMPTY_MESSAGE = "No collector has run yet. Start them with `mentiondesk collect` (or `make run` with tokens)."
+
+
+#: CommonMark's backslash-escapable punctuation, minus ":" (kept readable; it makes no link)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=^&\"'])")
+
+
+def plain_markdown(text: str) -> str:
+    """`text` escaped so that Markdown shows it literally: no emphasis, links, HTML or maths."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def _when(value: datetime | None) -> str:
@@ -33,6 +46,7 @@ def collectors_frame(rows: list[CollectorStatus]) -> pd.DataFrame:
 
 @st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
 def collectors_view() -> None:
+    fragment_actor("collectors.view")  # checked again on every refresh, not only the first run
     settings = get_settings()
     with session_factory()() as session:
         rows = read_status(session, datetime.now(UTC), settings.stall_periods)
@@ -41,7 +55,7 @@ def collectors_view() -> None:
         return
     for row in rows:
         if row.alert:
-            st.error(f"{row.collector}: {row.alert}", icon=":material/error:")
+            st.error(f"{plain_markdown(row.collector)}: {plain_markdown(row.alert)}", icon=":material/error:")
     st.dataframe(collectors_frame(rows), hide_index=True, width="stretch")
 
 

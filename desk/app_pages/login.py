@@ -1,13 +1,35 @@
-"""Sign in with a desk user name and password."""
+"""Sign in with a desk user name and password, throttled per user name and per client."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.settings import get_settings
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import USER_KEY
-from desk.services.auth import authenticate, count_users
+from desk.app_pages._session import NOTICE_KEY, start_session
+from desk.services.auth import count_users
+from desk.services.signin import ThrottlePolicy, sign_in
+
+
+def client_key() -> str:
+    """The client's address: from MD_DESK_CLIENT_IP_HEADER's last entry (the one the trusted proxy
+    added) when set, else the connection's. Unknown (local connections): this browser session."""
+    address: str | None = None
+    header = get_settings().desk_client_ip_header
+    if header:
+        value = st.context.headers.get(header)
+        address = value.split(",")[-1].strip() if value else None
+    address = address or st.context.ip_address
+    if address:
+        return f"client:{address}"
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id if ctx is not None else 'unknown'}"
+
 
 st.header("Sign in")
+if notice := st.session_state.get(NOTICE_KEY):
+    st.warning(str(notice))
 with session_factory()() as session:
     has_users = count_users(session) > 0
 if not has_users:
@@ -26,10 +48,17 @@ with st.form("login"):
     submitted = st.form_submit_button("Sign in")
 if submitted:
     with session_factory()() as session:
-        actor = authenticate(session, username, password)
+        result = sign_in(
+            session,
+            username,
+            password,
+            client_key(),
+            now=datetime.now(UTC),
+            policy=ThrottlePolicy.from_settings(get_settings()),
+        )
         session.commit()
-    if actor is None:
-        st.error("Wrong user name or password, or the account is disabled.")
+    if result.actor is None:
+        st.error(result.message)
     else:
-        st.session_state[USER_KEY] = actor.username
+        start_session(result.actor)
         st.rerun()

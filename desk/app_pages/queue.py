@@ -13,7 +13,7 @@ from core.db.models import THREAD_STATUSES
 from core.settings import get_settings
 from desk.app_pages._format import QUEUE_EMPTY, format_age, format_left
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import THREAD_KEY, require
+from desk.app_pages._session import THREAD_KEY, fragment_actor, require
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.sync import sync_if_stale
 from desk.services.threads import assign
@@ -141,11 +141,12 @@ _chosen_filters = _filters(_options)
 
 @st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
 def _live() -> None:
-    items = queue_view(actor, _scope, _chosen_filters)
+    live_actor = fragment_actor("queue.view")  # not the page's `actor`: that is the last full run's
+    items = queue_view(live_actor, _scope, _chosen_filters)
     if items:
         _open_thread(items)
-        if actor.can("thread.assign"):
-            _bulk_assign(actor, items, _options["owners"])
+        if live_actor.can("thread.assign"):
+            _bulk_assign(live_actor, items, _options["owners"])
 
 
 _live()

@@ -16,7 +16,7 @@ from core.db.models_desk import COMPENSATION_KINDS
 from core.settings import get_settings
 from desk.app_pages._format import format_left, when
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import THREAD_KEY, require
+from desk.app_pages._session import THREAD_KEY, fragment_actor, require
 from desk.services import presence
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.corrections import correct_label
@@ -84,8 +84,10 @@ def _reload(thread_id: int) -> None:
 
 
 @st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
-def live_panel(actor: Actor, thread_id: int) -> None:
-    """Presence, clocks and the desk's replies with their sent / failed state, refreshed."""
+def live_panel(thread_id: int) -> None:
+    """Presence, clocks and the desk's replies with their sent / failed state, refreshed. The user
+    is checked again on every refresh: a disabled user's open tab stops here."""
+    actor = fragment_actor("thread.view")
     now = datetime.now(UTC)
     with session_factory()() as session:
         presence.heartbeat(session, thread_id, actor.username, now)
@@ -331,4 +333,4 @@ with side:
     duplicates(actor, thread_id)
     corrections(actor, thread_id)
 with live_slot:
-    live_panel(actor, thread_id)
+    live_panel(thread_id)

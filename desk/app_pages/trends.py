@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.db.alerts import alerts_between
+from core.db.alerts import alerts_between, undelivered_alerts
 from desk.app_pages._analytics import require_analytics
 from desk.app_pages._resources import session_factory
 from desk.services.trends import hour_of_day, mention_frame, over_time
@@ -27,6 +27,29 @@ end = datetime.combine(end_day, time(0), tzinfo=UTC) + timedelta(days=1)
 with session_factory()() as session:
     frame = mention_frame(session, start, end)
     spikes = alerts_between(session, start, end)
+    undelivered = undelivered_alerts(session, start, end)
+
+if undelivered:
+    # Delivery errors come from the network: shown in a table (plain text), never as Markdown.
+    st.warning(
+        f"{len(undelivered)} spike alerts of this period did not reach the webhook or the e-mail.",
+        icon=":material/notifications_off:",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Window (UTC)": [a.window_start for a in undelivered],
+                "Brand": [a.brand or "" for a in undelivered],
+                "Source": [a.source or "" for a in undelivered],
+                "Topic": [a.topic or "" for a in undelivered],
+                "Webhook": [a.webhook_status or "" for a in undelivered],
+                "E-mail": [a.email_status or "" for a in undelivered],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="trends_undelivered",
+    )
 
 if frame.empty:
     st.info("No mentions in this period.")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
 from desk.services import audit
-from desk.services.auth import Actor, AuthError, add_user, check, set_active
+from desk.services.auth import Actor, AuthError, add_user, check, set_active, set_password
 from desk.services.calendar_store import save_calendar
 from desk.services.clocks import BusinessCalendar
 
@@ -32,6 +32,13 @@ def create_user(
     check(actor, "admin.edit")
     add_user(session, username, password, role, team=team, cap=cap)
     audit.record(session, actor.username, "user", None, username=username, role=role, team=team)
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str) -> None:
+    """An administrator sets a temporary password; the user must replace it at their next sign-in."""
+    check(actor, "admin.edit")
+    set_password(session, username, password, must_change=True)
+    audit.record(session, actor.username, "user", None, username=username, password_reset=True)
 
 
 def set_user_active(session: Session, actor: Actor, username: str, active: bool) -> None:

@@ -7,6 +7,7 @@ takes the acting `DeskUser` and calls `check` itself, so a page that forgot cann
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -17,9 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models_desk import ROLES, DeskUser
+from desk.services.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
-_HASHER: Final = PasswordHasher()
-MIN_PASSWORD_LENGTH: Final = 8
+# OWASP's argon2id minimum (19 MiB, 2 passes): a sign-in flood cannot take the server's memory.
+# Hashes made with the old defaults (64 MiB, 3 passes) still verify and are re-hashed on sign-in.
+_HASHER: Final = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# at most this many hashes at once per process, whatever the number of browser sessions
+_HASH_SLOTS: Final = threading.BoundedSemaphore(2)
+_DUMMY_PASSWORD: Final = "x" * MIN_PASSWORD_LENGTH
 
 # permission -> roles that have it
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
@@ -35,6 +41,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "mention.correct": frozenset({"agent", "manager", "brand_lead", "admin"}),
     "collectors.view": frozenset({"manager", "brand_lead", "admin"}),
     "audit.view": frozenset({"manager", "brand_lead", "admin"}),
+    "alert.dismiss": frozenset({"manager", "admin"}),  # for everyone; the others hide it for themselves
+    "compensation.limits": frozenset({"admin"}),  # the per-brand compensation limits
     "admin.edit": frozenset({"admin"}),
 }
 
@@ -54,6 +62,7 @@ class Actor:
     username: str
     role: str
     team: str | None = None
+    must_change_password: bool = False
 
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]
@@ -67,14 +76,35 @@ def check(actor: Actor, permission: str) -> None:
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not {permission}")
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-    return _HASHER.hash(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    """The argon2 hash of a password the policy accepts (AuthError says why one is refused)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise AuthError(problem)
+    with _HASH_SLOTS:
+        return _HASHER.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    with _HASH_SLOTS:
+        try:
+            return _HASHER.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def _equal_work(password: str) -> None:
+    """Hash anyway when there is no user to check, so timing tells nothing about user names."""
+    with _HASH_SLOTS:
+        _HASHER.hash(password[:MAX_PASSWORD_LENGTH] or _DUMMY_PASSWORD)
 
 
 def random_password() -> str:
-    return secrets.token_urlsafe(12)
+    """16 random URL-safe characters that the policy accepts (a draw it refuses is all but impossible)."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if password_problem(password) is None:
+            return password
 
 
 def add_user(
@@ -86,6 +116,7 @@ def add_user(
     team: str | None = None,
     cap: int = 20,
     display_name: str | None = None,
+    must_change_password: bool = False,
 ) -> DeskUser:
     """Create a user (does not commit)."""
     username = username.strip()
@@ -97,12 +128,13 @@ def add_user(
         raise AuthError(f"user {username!r} exists")
     user = DeskUser(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username),
         role=role,
         team=team,
         cap=cap,
         active=True,
         display_name=display_name,
+        must_change_password=must_change_password,
         created_at=datetime.now(UTC),
     )
     session.add(user)
@@ -125,22 +157,54 @@ def count_users(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(DeskUser)) or 0)
 
 
-def authenticate(session: Session, username: str, password: str) -> Actor | None:
-    """The user if the password matches and the account is active; None otherwise (no hint which)."""
-    user = session.get(DeskUser, username.strip())
+def set_password(session: Session, username: str, password: str, *, must_change: bool = False) -> None:
+    """Set a new password (policy-checked; does not commit). `must_change`: the user must replace it
+    at their next sign-in, as after an administrator reset."""
+    user = session.get(DeskUser, username)
     if user is None:
-        _HASHER.hash(password or "x" * MIN_PASSWORD_LENGTH)  # same work either way: no user-name oracle
+        raise AuthError(f"no user {username!r}")
+    user.password_hash = hash_password(password, username)
+    user.must_change_password = must_change
+
+
+def change_own_password(session: Session, username: str, current: str, new: str) -> None:
+    """The signed-in user's own change: the current password first (a left-open tab is not enough)."""
+    user = session.get(DeskUser, username)
+    if user is None or not user.active or not _verify(user.password_hash, current[:MAX_PASSWORD_LENGTH]):
+        raise AuthError("the current password is wrong")
+    if new == current:
+        raise AuthError("the new password must differ from the current one")
+    set_password(session, username, new)
+
+
+def verify_user(session: Session, username: str, password: str) -> DeskUser | None:
+    """The active user if the password matches; None otherwise (no hint which). Upgrades an old
+    hash to the current parameters and stamps the sign-in time (the caller commits)."""
+    user = session.get(DeskUser, username.strip()[:64])
+    if len(password) > MAX_PASSWORD_LENGTH:
         return None
-    try:
-        _HASHER.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if user is None:
+        _equal_work(password)
         return None
-    if not user.active:
+    if not _verify(user.password_hash, password) or not user.active:
         return None
     if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = _HASHER.hash(password)
+        with _HASH_SLOTS:
+            user.password_hash = _HASHER.hash(password)
     user.last_login_at = datetime.now(UTC)
-    return Actor(user.username, user.role, user.team)
+    return user
+
+
+def _actor(user: DeskUser) -> Actor:
+    return Actor(user.username, user.role, user.team, bool(user.must_change_password))
+
+
+def authenticate(session: Session, username: str, password: str) -> Actor | None:
+    """The user if the password matches and the account is active; None otherwise (no hint which).
+
+    No throttling here: the desk signs in through `desk.services.signin.sign_in`."""
+    user = verify_user(session, username, password)
+    return None if user is None else _actor(user)
 
 
 def load_actor(session: Session, username: str) -> Actor | None:
@@ -148,4 +212,4 @@ def load_actor(session: Session, username: str) -> Actor | None:
     user = session.get(DeskUser, username)
     if user is None or not user.active:
         return None
-    return Actor(user.username, user.role, user.team)
+    return _actor(user)

@@ -1,6 +1,7 @@
 """The first desk user. Development: `mentiondesk up` creates an `admin` with a random password it
-prints once (never a fixed default). Production: the desk refuses to start until a user exists
-(`mentiondesk users add NAME --role admin`)."""
+prints once (never a fixed default), which the desk makes its user replace at the first sign-in
+(a printed password has been on a terminal and in logs). Production: the desk refuses to start
+until a user exists (`mentiondesk users add NAME --role admin`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,6 @@ def ensure_first_user(sessions: sessionmaker[Session], environment: str) -> str 
                 "(production never creates a default account)"
             )
         password = random_password()
-        add_user(session, "admin", password, "admin")
+        add_user(session, "admin", password, "admin", must_change_password=True)
         session.commit()
         return password

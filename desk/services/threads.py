@@ -15,7 +15,14 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.db.models import THREAD_STATUSES, Mention, Thread
-from core.db.models_desk import COMPENSATION_KINDS, Compensation, DeskThread, DeskUser, ThreadNote
+from core.db.models_desk import (
+    COMPENSATION_KINDS,
+    Compensation,
+    DeskSetting,
+    DeskThread,
+    DeskUser,
+    ThreadNote,
+)
 from desk.services import audit
 from desk.services.auth import Actor, PermissionDenied, check
 from desk.services.calendar_store import load_calendar
@@ -100,6 +107,60 @@ def add_note(session: Session, actor: Actor, thread_id: int, text: str) -> Threa
     return note
 
 
+COMPENSATION_LIMITS_KEY = "compensation.limits"
+ALL_BRANDS = "*"
+"""The limits key of threads without a brand, and of brands without a limit of their own."""
+
+
+class OverCompensationLimit(ValueError):
+    """A compensation above its brand's limit."""
+
+
+def compensation_limits(session: Session) -> dict[str, float]:
+    """Brand -> the largest compensation value one grant may have ("*": every other brand)."""
+    row = session.get(DeskSetting, COMPENSATION_LIMITS_KEY)
+    return {str(k): float(v) for k, v in row.value.items()} if row is not None else {}
+
+
+def set_compensation_limit(session: Session, actor: Actor, brand: str, limit: float | None) -> None:
+    """Set (or with None, remove) a brand's compensation limit; an admin's action (does not commit)."""
+    check(actor, "compensation.limits")
+    brand = brand.strip()
+    if not brand:
+        raise ValueError("a compensation limit needs a brand (or * for every brand without its own)")
+    if limit is not None and limit < 0:
+        raise ValueError("a compensation limit cannot be negative")
+    limits = compensation_limits(session)
+    old = limits.get(brand)
+    if limit is None:
+        limits.pop(brand, None)
+    else:
+        limits[brand] = float(limit)
+    row = session.get(DeskSetting, COMPENSATION_LIMITS_KEY)
+    now = datetime.now(UTC)
+    if row is None:
+        session.add(DeskSetting(key=COMPENSATION_LIMITS_KEY, value=limits, updated_at=now))
+    else:
+        row.value = limits  # a new dict: the JSON column sees the change
+        row.updated_at = now
+    audit.record(session, actor.username, "compensation_limit", None, at=now, brand=brand, old=old, new=limit)
+
+
+def _check_limit(session: Session, thread_id: int, value: float) -> None:
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise LookupError(f"no thread {thread_id}")
+    limits = compensation_limits(session)
+    brand = thread.brand or ALL_BRANDS
+    limit = limits.get(brand, limits.get(ALL_BRANDS))
+    if limit is not None and value > limit:
+        raise OverCompensationLimit(
+            f"a compensation of {value:g} is over the limit of {limit:g} for "
+            f"{'brand ' + thread.brand if thread.brand else 'threads without a brand'}; "
+            "an admin sets the limits (Admin page, or `mentiondesk compensation limit`)"
+        )
+
+
 def add_compensation(
     session: Session, actor: Actor, thread_id: int, kind: str, value: float, *, code: str | None = None
 ) -> Compensation:
@@ -108,6 +169,7 @@ def add_compensation(
         raise ValueError(f"unknown compensation {kind!r}")
     if value < 0:
         raise ValueError("a compensation value cannot be negative")
+    _check_limit(session, thread_id, value)
     row = Compensation(
         thread_id=thread_id,
         kind=kind,

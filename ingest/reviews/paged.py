@@ -4,7 +4,10 @@ review that was not delivered.
 
 Cursor: the newest review time delivered for one list URL. Each run re-reads the whole first list
 page plus anything within `overlap` of the cursor (duplicates are dropped downstream by
-(source, external_id)), and stops paging at the first list page that reaches below that window."""
+(source, external_id)), and stops paging at the first list page that reaches below that window.
+
+Only links on the list page's own host are followed (review pages and the next list page): a page
+that points elsewhere, by mistake or planted in user content, does not send us to another site."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from ingest.base import Collector, CursorUpdate, Page
 from ingest.errors import BrokenPayload, CollectorError
@@ -40,6 +44,26 @@ def read_cursor(value: str | None) -> datetime | None:
         log.warning("unreadable review cursor %r ignored", value)
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def _origin(url: str) -> tuple[str, int | None]:
+    """(host, port) of a URL, the port made explicit for http and https."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return ("", None)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return ((parts.hostname or "").lower(), port if port is not None else default)
+
+
+def same_host(url: str, base: str) -> bool:
+    """Whether `url` is on the host (and port) of `base`; a scheme change alone keeps the host."""
+    host, port = _origin(url)
+    base_host, base_port = _origin(base)
+    if not host or host != base_host:
+        return False
+    return port == base_port or {port, base_port} == {80, 443}
 
 
 class PagedReviewCollector(Collector):
@@ -110,6 +134,8 @@ class PagedReviewCollector(Collector):
                 break
             reached_old = False
             for teaser in page.teasers:
+                if not self._follows(teaser.url, url):
+                    continue
                 if teaser.key in seen:
                     continue  # a new review pushed this one onto the next page since we last looked
                 seen.add(teaser.key)
@@ -119,8 +145,15 @@ class PagedReviewCollector(Collector):
                     wanted.append(teaser)
             if reached_old:
                 break
-            url = page.next_url
+            url = page.next_url if page.next_url and self._follows(page.next_url, url) else None
         return wanted
+
+    def _follows(self, link: str, page_url: str) -> bool:
+        """Whether a link found on `page_url` may be opened: only on the page's own host."""
+        if same_host(link, page_url):
+            return True
+        log.warning("%s: ignored a link to another host on %s: %s", self.name, page_url, link)
+        return False
 
     def _list_page(self, url: str) -> ListPage | None:
         try:

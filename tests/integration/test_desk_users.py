@@ -30,11 +30,11 @@ def test_users_add_list_disable(db: str) -> None:
     added = runner.invoke(
         app,
         ["users", "add", "anna", "--role", "manager", "--team", "vk", "--password-stdin"],
-        input="s3cret-pass\n",
+        input="s3cret-passphrase\n",
     )
     assert added.exit_code == 0, added.output
     short = runner.invoke(app, ["users", "add", "bob", "--password-stdin"], input="short\n")
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     bad_role = runner.invoke(
         app, ["users", "add", "eve", "--role", "root", "--password-stdin"], input="long enough\n"
     )
@@ -52,8 +52,8 @@ def test_users_add_list_disable(db: str) -> None:
     with sessions() as session:
         user = session.scalar(select(DeskUser))
         assert user is not None and user.password_hash.startswith("$argon2id$")
-        assert "s3cret-pass" not in user.password_hash
-        actor = authenticate(session, "anna", "s3cret-pass")
+        assert "s3cret-passphrase" not in user.password_hash
+        actor = authenticate(session, "anna", "s3cret-passphrase")
         assert actor is not None and actor.team == "vk"
         assert authenticate(session, "anna", "wrong") is None
         check(actor, "thread.assign")
@@ -61,7 +61,7 @@ def test_users_add_list_disable(db: str) -> None:
             check(actor, "admin.edit")
     assert runner.invoke(app, ["users", "disable", "anna"]).exit_code == 0
     with sessions() as session:
-        assert authenticate(session, "anna", "s3cret-pass") is None, "a disabled user cannot sign in"
+        assert authenticate(session, "anna", "s3cret-passphrase") is None, "a disabled user cannot sign in"
     assert "disabled" in runner.invoke(app, ["users", "list"]).output
     engine.dispose()
 

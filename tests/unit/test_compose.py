@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
+from core.production import unsafe_reasons
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
 
-PROJECT_SERVICES = {"migrate", "worker", "desk", "collector", "publisher"}
+PROJECT_SERVICES = {"migrate", "worker", "desk", "collector", "publisher", "digest"}
 INFRA_HEALTHY = ("kafka", "postgres")
 REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-?+]).*)?\}$")
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET", re.IGNORECASE)
@@ -150,7 +152,7 @@ def test_postgres_has_pg_isready_and_a_named_volume(compose: dict[str, Any]) -> 
     assert named and named[0] in (compose.get("volumes") or {}), "postgres data must live in a named volume"
 
 
-def test_desk_listens_on_all_interfaces_publishes_8501_and_checks_stcore_health(
+def test_desk_listens_on_the_compose_network_only_and_checks_stcore_health(
     services: dict[str, dict[str, Any]],
 ) -> None:
     desk = services["desk"]
@@ -158,9 +160,25 @@ def test_desk_listens_on_all_interfaces_publishes_8501_and_checks_stcore_health(
     env = _environment(desk)
     assert env["MD_DESK_HOST"] == "0.0.0.0"
     assert env.get("MD_DESK_PORT", "8501") == "8501"
-    assert any(str(port).endswith(":8501") for port in desk["ports"])
+    assert "ports" not in desk, "the desk must not be published on a host port: the TLS proxy is"
+    assert "8501" in [str(port) for port in desk.get("expose", [])]
+    assert env["MD_DESK_BEHIND_TLS_PROXY"] == "true"
     assert "/_stcore/health" in " ".join(desk["healthcheck"]["test"][1:])
     assert "8501" in " ".join(desk["healthcheck"]["test"][1:])
+
+
+def test_a_tls_proxy_is_the_desks_only_way_in(services: dict[str, dict[str, Any]]) -> None:
+    proxy = services["proxy"]
+    assert str(proxy["image"]).startswith("caddy:")
+    assert any(str(port).endswith(":443") for port in proxy["ports"])
+    mounts = [str(volume).split(":") for volume in proxy["volumes"]]
+    assert ["./deploy/Caddyfile", "/etc/caddy/Caddyfile", "ro"] in mounts
+    assert proxy["depends_on"]["desk"]["condition"] == "service_healthy"
+    caddyfile = [line.split("#", 1)[0].strip() for line in CADDYFILE.read_text(encoding="utf-8").splitlines()]
+    assert "tls internal" in caddyfile
+    assert "reverse_proxy desk:8501" in caddyfile
+    published = {name for name, svc in services.items() if svc.get("ports")}
+    assert published == {"proxy"}, "only the proxy is reachable from outside the compose network"
 
 
 @pytest.mark.parametrize(
@@ -171,6 +189,7 @@ def test_desk_listens_on_all_interfaces_publishes_8501_and_checks_stcore_health(
         ("collector", ["mentiondesk", "collect"]),
         ("publisher", ["mentiondesk", "publisher"]),
         ("migrate", ["mentiondesk", "migrate"]),
+        ("digest", ["mentiondesk", "digest", "--schedule"]),
     ],
 )
 def test_commands(services: dict[str, dict[str, Any]], name: str, command: list[str]) -> None:
@@ -239,6 +258,95 @@ def test_reference_pattern_itself() -> None:
     assert REFERENCE.match("${POSTGRES_PASSWORD:?set it}")
     assert not REFERENCE.match("hunter2")
     assert not REFERENCE.match("${A}tail")
+
+
+def test_every_mentiondesk_service_runs_in_production(services: dict[str, dict[str, Any]]) -> None:
+    image = _project_image(services)
+    for name, svc in services.items():
+        if _uses_project_image(svc, image) or "mentiondesk" in _command_or_empty(svc):
+            assert _environment(svc).get("MD_ENVIRONMENT") == "production", name
+
+
+def _command_or_empty(service: dict[str, Any]) -> list[str]:
+    return _command(service) if service.get("command") else []
+
+
+def _resolved(value: str) -> str:
+    """A value as compose would give it: `${VAR:-default}` its default, a required `${VAR:?...}` a
+    strong stand-in (what the operator must export), anything else empty."""
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if ":?" in body:
+            return "Zq8-v2Rk_7tLw4Xp"
+        return body.split(":-", 1)[1] if ":-" in body else ""
+
+    return re.sub(r"\$\{([^}]*)\}", one, value)
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_SERVICES - {"migrate"}))
+def test_every_service_passes_its_own_production_check(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    raw = services[name].get("environment") or {}
+    values: dict[str, Any] = {
+        key.removeprefix("MD_").lower(): _resolved(str(value))
+        for key, value in raw.items()
+        if value is not None
+    }
+    assert unsafe_reasons(Settings(_env_file=None, **values)) == [], name
+
+
+@pytest.mark.parametrize("name", ["collector", "worker"])
+def test_collectors_and_worker_read_the_mounted_brands_config(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    svc = services[name]
+    config = _environment(svc)["MD_CONFIG"]
+    mounts = [m for m in svc["volumes"] if isinstance(m, dict) and m.get("target") == config]
+    assert mounts, f"{name}: MD_CONFIG={config} is not mounted"
+    assert mounts[0]["type"] == "bind" and mounts[0]["read_only"] is True
+    assert "brands" in str(mounts[0]["source"])
+
+
+def test_publisher_gets_the_posting_credentials(services: dict[str, dict[str, Any]]) -> None:
+    env = _environment(services["publisher"])
+    for token in (
+        "MD_VK_POST_TOKEN",
+        "MD_TWITTER_CONSUMER_KEY",
+        "MD_TWITTER_CONSUMER_SECRET",
+        "MD_TWITTER_ACCESS_TOKEN",
+        "MD_TWITTER_ACCESS_TOKEN_SECRET",
+    ):
+        assert env[token] == f"${{{token}:-}}", f"publisher: {token} comes from the host environment"
+
+
+@pytest.mark.parametrize("name", ["worker", "digest"])
+def test_alerts_and_digest_get_smtp_and_webhook_settings(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    env = _environment(services[name])
+    for key in ("MD_SMTP_HOST", "MD_SMTP_PORT", "MD_SMTP_USER", "MD_SMTP_PASSWORD", "MD_MAIL_FROM"):
+        assert key in env, f"{name}: {key}"
+    if name == "worker":
+        assert {"MD_ALERT_WEBHOOK_URL", "MD_ALERT_WEBHOOK_CHAT_ID", "MD_ALERT_EMAIL_TO"} <= set(env)
+    else:
+        assert {"MD_DIGEST_TO", "MD_DIGEST_TIME", "MD_DIGEST_TIMEZONE"} <= set(env)
+
+
+def test_digest_service_runs_the_cli_schedule(services: dict[str, dict[str, Any]]) -> None:
+    from typer.testing import CliRunner
+
+    from mentiondesk.cli import app
+
+    flag = _command(services["digest"])[-1]
+    assert flag in CliRunner().invoke(app, ["digest", "--help"]).output
+    assert services["digest"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_first_user_is_created_with_a_documented_one_shot() -> None:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    assert "docker compose run --rm desk mentiondesk users add" in text
 
 
 # ---------------------------------------------------------------- Dockerfile
