@@ -9,6 +9,7 @@ import streamlit as st
 
 from desk.app_pages._analytics import require_analytics
 from desk.app_pages._resources import session_factory
+from desk.services.export import safe_cell
 from desk.services.kpis import KPI_LABELS, Period, kpi_records, kpi_table
 
 require_analytics()
@@ -46,6 +47,9 @@ m[4].metric("Won back", _pct(k.won_back_share))
 frame = pd.DataFrame(kpi_records(rows, by))
 st.dataframe(frame.rename(columns=KPI_LABELS), hide_index=True, width="stretch")
 st.download_button(
-    "Download CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"kpis-by-{by}.csv", mime="text/csv"
+    "Download CSV",
+    frame.map(safe_cell).to_csv(index=False).encode("utf-8"),  # names starting with = stay text
+    file_name=f"kpis-by-{by}.csv",
+    mime="text/csv",
 )
 st.caption("Definitions: see desk/services/kpis.py and the README (KPIs).")
