@@ -17,7 +17,8 @@ A rate limit or a network error does not block the consumer: the reply is *defer
 the network named (or a growing delay), its partition is paused and rewound to it, and the consumer
 keeps polling, so it stays in its group; other partitions go on.
 
-Review sites have no reply API: the result is `manual`, with the page link for the agent.
+Review sites have no reply API: the result is `manual`, with the page link for the agent. Replies to
+replayed mentions (the demo stream) are `manual` too: there is no network behind them.
 
 Only replies the desk recorded are posted: the message must match a `replies` row (same text,
 thread and target) in `queued` or `sending` state, written by an active desk user. Anything else on
@@ -63,6 +64,8 @@ MAX_ATTEMPTS = 5
 POSTABLE_STATUSES = ("queued", "sending")
 MAX_BACKOFF = timedelta(minutes=5)
 DATABASE_RETRY = timedelta(seconds=5)
+REPLAY_SOURCE = "replay"
+"""Mentions of `mentiondesk replay` (the demo): answered on the desk, posted nowhere."""
 
 AfterResult = Callable[[Session, ReplyResult], object]
 """Called in the transaction that writes a reply's result (the desk settles the case's clocks)."""
@@ -128,6 +131,14 @@ class ReplyPublisher:
         if not active:
             return self._finish(
                 self._failed(reply.reply_id, f"{reply.agent} is no longer an active desk user: not posted")
+            )
+        if reply.source == REPLAY_SOURCE:
+            return self._finish(
+                ReplyResult(
+                    reply_id=reply.reply_id,
+                    status="manual",
+                    error="a replayed mention (the demo stream): there is no network to post it to",
+                )
             )
         if reply.source.startswith("review:"):
             return self._finish(

@@ -182,6 +182,7 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
                 _reply("review:otzovik.com", "r1"),
                 _reply("twitter", "1"),
                 _reply("vk", VK_COMMENT),
+                _reply("replay", "demo-1"),
             ]
             _record(database_url, *recorded)
             gone = _final(publisher.handle(recorded[0]))
@@ -190,6 +191,7 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
             no_keys = _final(ReplyPublisher(make_session_factory(engine), {}).handle(recorded[3]))
             ok = recorded[4]
             first, again = _final(publisher.handle(ok)), _final(publisher.handle(ok))
+            demo = _final(publisher.handle(recorded[5]))
             assert vk.create_calls == 2, "the refused one and the sent one; the redelivery posted nothing"
             with pytest.raises(ForgedReply, match="not recorded by the desk"):
                 publisher.handle(_reply("vk", VK_COMMENT))
@@ -201,6 +203,7 @@ def test_failures_and_review_sites_come_back_with_reasons(database_url: str) -> 
     assert gone.status == "failed" and gone.error and "deleted or not visible" in gone.error
     assert closed.status == "failed" and closed.error and "VK error 15" in closed.error
     assert review.status == "manual"
+    assert demo.status == "manual" and demo.error and "demo stream" in demo.error, "counted, posted nowhere"
     assert no_keys.status == "failed" and no_keys.error == "no posting credentials for twitter"
     assert first.status == "sent"
     assert again.model_dump(exclude={"at"}) == first.model_dump(exclude={"at"}), "redelivery: same answer"
