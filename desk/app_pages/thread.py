@@ -97,6 +97,12 @@ def live_panel(thread_id: int) -> None:
         states = clocks(thread, desk, now)
         overdue = status_update_overdue(thread, desk, now)
         replies = desk_replies(session, thread)
+    # status and owner change while the page is open (a confirmed reply, a reassignment): shown here
+    st.text(
+        f"{thread.source} · brand {thread.brand or '-'} · status {thread.status}"
+        f" · owner {thread.assigned_to or '-'}"
+        f" · team {(desk.team if desk else None) or '-'} · negativity {thread.max_negativity:.2f}"
+    )
     if others:
         st.warning("Also viewing this thread: " + ", ".join(others), icon=":material/group:")
     if overdue:
@@ -309,16 +315,11 @@ if thread_id is None:
 assert thread_id is not None
 try:
     with session_factory()() as _session:
-        _thread, _desk = get_thread(_session, thread_id)
+        get_thread(_session, thread_id)  # raises ThreadNotFound
 except ThreadNotFound:
     st.error(f"No case {thread_id}.")
     st.stop()
 st.header(f"Case {case_number(thread_id)}")
-st.text(
-    f"{_thread.source} · brand {_thread.brand or '-'} · status {_thread.status}"
-    f" · owner {_thread.assigned_to or '-'}"
-    f" · team {(_desk.team if _desk else None) or '-'} · negativity {_thread.max_negativity:.2f}"
-)
 _opened(thread_id)
 # The self-refreshing panel is drawn last, into a slot at the top: a fragment rerun that fires while
 # the full page is still running would otherwise cut off whatever comes after it.
