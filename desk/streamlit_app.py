@@ -16,7 +16,7 @@ from desk.app_pages._session import current_actor, end_session  # noqa: E402
 _PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="mentiondesk", page_icon=":material/support_agent:", layout="wide")
-st.title("mentiondesk")
+st.sidebar.caption("mentiondesk")  # the product's name once, in the sidebar; each page has its own title
 
 actor = current_actor()
 _password_page = st.Page(_PAGES / "password.py", title="Password", icon=":material/key:")

@@ -51,6 +51,7 @@ def desk_command(settings: Settings, host: str | None = None) -> list[str]:
         "--server.port", str(settings.desk_port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # users get no Deploy menu or developer options
     ]  # fmt: skip
     if settings.desk_tls_cert is not None and settings.desk_tls_key is not None:
         command += [

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from core.bus.producer import MentionProducer, ensure_topics
+from core.settings import Settings
 from mentiondesk.broker import EmbeddedBroker, free_port
-from mentiondesk.runtime import wait_http_ok
+from mentiondesk.runtime import desk_command, wait_http_ok
 from schemas import Author, Mention
 from tests.desk_support import PASSWORD, create_user
 from tests.fakes.vk_server import FakeVk
@@ -39,21 +39,8 @@ def desk_server(tmp_path: Path, sqlite_url: str, broker: EmbeddedBroker) -> Iter
     env = worker_env(broker.bootstrap, sqlite_url, MD_DESK_REFRESH_S="2")
     with (tmp_path / "desk.log").open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(PROJECT_ROOT / "desk" / "streamlit_app.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
+            # the command `mentiondesk desk` runs (its flags included), without its first-user step
+            desk_command(Settings(desk_port=port, desk_host="127.0.0.1")),
             env=env,
             cwd=PROJECT_ROOT,
             stdout=log,
@@ -123,6 +110,7 @@ def test_sign_in_open_thread_reply_and_see_it_sent(
                     page.get_by_label("Password", exact=True).fill(PASSWORD)
                     page.get_by_role("button", name="Sign in").click()
                     expect(page.get_by_text("Signed in: anna (agent)")).to_be_visible(timeout=30_000)
+                    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)  # viewer toolbar
                     page.get_by_role("button", name="Open", exact=True).click()
                     expect(page.get_by_text(CUSTOMER_TEXT).first).to_be_visible(timeout=30_000)
                     page.get_by_label("Your reply").fill("Иван, извините! Деньги вернём сегодня.")

@@ -116,7 +116,8 @@ def test_router_signs_in_and_filters_pages_by_role(desk_db: str) -> None:
     _populate(desk_db)
     app = AppTest.from_file(str(ROUTER), default_timeout=30).run()
     assert not app.exception
-    assert app.title[0].value == "mentiondesk"
+    assert len(app.title) == 0, "no page-wide title above every page"
+    assert [c.value for c in app.sidebar.caption] == ["mentiondesk"]
     assert len(app.dataframe) == 0, "nothing before signing in"
     app.text_input[0].set_value("alex")
     app.text_input[1].set_value("wrong password")
