@@ -7,6 +7,9 @@ from pydantic import Field
 
 from schemas.base import SCHEMA_VERSION, Contract, UtcDatetime, utc_now
 
+REPLY_MAX_LEN = 10_000
+"""Longest reply the desk sends: above every network's own limit, and well inside a broker message."""
+
 
 class Reply(Contract):
     schema_version: Literal[1] = SCHEMA_VERSION
@@ -14,7 +17,7 @@ class Reply(Contract):
     thread_key: str
     in_reply_to: str
     source: str
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=REPLY_MAX_LEN)
     agent: str
     created_at: UtcDatetime = Field(default_factory=utc_now)
 

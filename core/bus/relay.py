@@ -14,16 +14,20 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.bus.errors import MessageTooLarge
 from core.bus.producer import BrokerUnavailable, DeliveryFailed, MentionProducer
 from core.db import outbox
+from core.db.models_ingest import ReplyOutbox
 from schemas import Reply
 from schemas.topics import REPLIES_OUTBOUND
 
 log = logging.getLogger(__name__)
 
-ProducerFactory = Callable[[], MentionProducer]
+SET_ASIDE = timedelta(hours=1)
+"""How long a row that cannot be sent waits before it is tried again (and logged again)."""
 
 
 class OutboxRelay:
@@ -59,25 +63,39 @@ class OutboxRelay:
             rows = outbox.due(session, now)
             if not rows:
                 return 0
+            sent = []
             try:
                 producer = self._connect()
                 for row in rows:
-                    producer.send_raw(_thread_key(row.payload), row.payload.encode("utf-8"), row.reply_id)
+                    if self._queue(producer, session, row, now):
+                        sent.append(row)
                 producer.flush(timeout=15.0)
             except (BrokerUnavailable, DeliveryFailed) as exc:
                 self.close()
-                for row in rows:
+                for row in sent:
                     outbox.postpone(session, row.reply_id, now + self.retry_after, str(exc))
                 session.commit()
                 log.warning(
-                    "relay: %d replies not handed over, again in %s: %s", len(rows), self.retry_after, exc
+                    "relay: %d replies not handed over, again in %s: %s", len(sent), self.retry_after, exc
                 )
                 return 0
-            for row in rows:
+            for row in sent:
                 outbox.mark_published(session, row.reply_id, now, now + self.redeliver_after)
             session.commit()
-        log.info("relay: handed %d replies to %s", len(rows), REPLIES_OUTBOUND)
-        return len(rows)
+        log.info("relay: handed %d replies to %s", len(sent), REPLIES_OUTBOUND)
+        return len(sent)
+
+    def _queue(self, producer: MentionProducer, session: Session, row: ReplyOutbox, now: datetime) -> bool:
+        """Queue one row; a row that can never be sent (unreadable, too large) is set aside for
+        `SET_ASIDE` with its reason, so it does not hold up the replies behind it."""
+        try:
+            producer.send_raw(_thread_key(row.payload), row.payload.encode("utf-8"), row.reply_id)
+        except (MessageTooLarge, ValidationError) as exc:
+            reason = str(exc).splitlines()[0]
+            outbox.postpone(session, row.reply_id, now + SET_ASIDE, f"cannot be handed over: {reason}")
+            log.error("relay: reply %s cannot be handed over: %s", row.reply_id, reason)
+            return False
+        return True
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
         """Pass after pass until `stop`; a failing pass is logged and the loop goes on."""

@@ -27,6 +27,7 @@ from desk.services import audit
 from desk.services.auth import Actor, check
 from desk.services.thread_view import ThreadSnapshot, get_thread, snapshot
 from schemas import Reply
+from schemas.reply import REPLY_MAX_LEN
 
 Publish = Callable[[Reply], None]
 REDELIVER_AFTER = timedelta(seconds=60)
@@ -103,6 +104,8 @@ def send_reply(
     text = text.strip()
     if not text:
         raise ValueError("an empty reply cannot be sent")
+    if len(text) > REPLY_MAX_LEN:
+        raise ValueError(f"a reply can have at most {REPLY_MAX_LEN:,} characters; this one has {len(text):,}")
     now = now or datetime.now(UTC)
     current = snapshot(session, thread_id)
     if current != opened:

@@ -199,6 +199,8 @@ def test_second_stale_reply_is_refused_with_the_reason(sessions: sessionmaker[Se
         assert session.scalar(select(func.count()).select_from(Reply)) == 1, (
             "only the first reply was recorded"
         )
+        with pytest.raises(ValueError, match="at most 10,000 characters; this one has 10,001"):
+            send_reply(session, actor("boris"), tid, "x" * 10_001, snapshot(session, tid), now=TUESDAY)
 
 
 def test_a_failed_reply_puts_the_case_back_in_the_queue_and_can_be_sent_again(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from mentiondesk.broker import free_port, port_open
-from tests.support import PROJECT_ROOT, count_rows, wait_until
+from tests.integration.test_up_sources import start_up
+from tests.support import count_rows, wait_until
 
 pytestmark = pytest.mark.pipeline
 
@@ -34,14 +34,7 @@ def test_up_starts_the_whole_pipeline_and_stops_cleanly(tmp_path: Path) -> None:
     if "MD_MODEL_CACHE_DIR" in os.environ:
         env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
     out = tmp_path / "up.out"
-    with out.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mentiondesk.cli", "up"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_up(env, out)
     try:
         assert wait_until(lambda: "Open the desk" in out.read_text(), timeout=120), out.read_text()
         printed = out.read_text()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +26,8 @@ from tests.fakes.twitter_server import FakeTwitter
 from tests.fakes.twitter_server import generate as generate_tweets
 from tests.integration.posting_support import x_posting
 from tests.integration.review_support import review_sites, write_review_config
-from tests.integration.test_up_sources import _env, running_up
-from tests.support import PROJECT_ROOT, wait_until
+from tests.integration.test_up_sources import _env, running_up, start_up
+from tests.support import wait_until
 
 pytestmark = pytest.mark.pipeline
 
@@ -98,14 +96,7 @@ def test_replies_waiting_when_the_broker_dies_reach_x_once_after_up_restarts(tmp
         bootstrap = f"127.0.0.1:{env['MD_BROKER_PORT']}"
         tw.posts_limited_until = time.time() + 40  # X: wait; the replies pile up on the broker
         first_out = tmp_path / "up-1.out"
-        with first_out.open("wb") as handle:
-            up = subprocess.Popen(
-                [sys.executable, "-m", "mentiondesk.cli", "up"],
-                env=env,
-                cwd=PROJECT_ROOT,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-            )
+        up = start_up(env, first_out)
         try:
             assert wait_until(lambda: "Open the desk" in first_out.read_text(), timeout=180), (
                 first_out.read_text()

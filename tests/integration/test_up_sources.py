@@ -45,17 +45,22 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def running_up(env: dict[str, str], out: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`mentiondesk up ARGS` until its desk is announced; Ctrl-C (and a clean exit) at the end."""
+def start_up(env: dict[str, str], out: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`mentiondesk up ARGS` as a user starts it, its output into `out`."""
     with out.open("wb") as handle:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "mentiondesk.cli", "up", *args],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
+
+
+@contextlib.contextmanager
+def running_up(env: dict[str, str], out: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`mentiondesk up ARGS` until its desk is announced; Ctrl-C (and a clean exit) at the end."""
+    process = start_up(env, out, *args)
     try:
         assert wait_until(lambda: "Open the desk" in out.read_text(), timeout=180), out.read_text()
         yield process
