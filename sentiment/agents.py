@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 from faust.types import EventT, TopicT
 
-from core.retry import until_done
+from core.retry import until_done, until_sent
 from schemas import DeadLetter, Mention
 from schemas.mention import Language
 from sentiment.language import detect_language
@@ -139,10 +139,16 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
         outcome = await loop.run_in_executor(
             model_executor, score_isolating_failures, model, messages, tag_topics
         )
+        # Wait for the broker's acknowledgement before the offsets of this batch may be committed;
+        # a broker that refuses or times out pauses the stream and the batch is sent again.
+        await until_sent(
+            partial(_send_scored, outcome), f"sending {len(outcome.scored)} scored mentions", log
+        )
+
+    async def _send_scored(outcome: BatchOutcome) -> None:
         pending = await _send_dead(topics.dead_letters, outcome.dead)
         for mention in outcome.scored:
             pending.append(await topics.scored_mentions.send(key=mention.key, value=mention.to_bytes()))
-        # Wait for the broker's acknowledgement before the offsets of this batch may be committed.
         await asyncio.gather(*pending)
 
     @app.agent(topics.scored_mentions, name="persist_agent")
@@ -161,8 +167,11 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             saved = await until_done(db_executor, partial(writer.save, scored), what, log)
             dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
             log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
-        pending = await _send_dead(topics.dead_letters, dead)
-        await asyncio.gather(*pending)
+        if dead:
+            await until_sent(partial(_send_dead_all, dead), f"dead-lettering {len(dead)} messages", log)
+
+    async def _send_dead_all(letters: Sequence[DeadLetter]) -> None:
+        await asyncio.gather(*await _send_dead(topics.dead_letters, letters))
 
     @app.timer(interval=1.0, name="desk_sync_timer")  # type: ignore[untyped-decorator]
     async def desk_sync_timer() -> None:

@@ -147,7 +147,7 @@ def _partitions(consumer: Any, topic: str) -> list[int]:
     return sorted(consumer.partitions_for_topic(topic) or ())
 
 
-def _log_ends(
+def log_ends(
     consumer: Any, partitions: Sequence[TopicPartition], timeout_s: float
 ) -> dict[TopicPartition, int]:
     """The end of each partition's log, from the high watermark of a fetch (see the module doc).
@@ -176,7 +176,7 @@ def _offsets(
     consumer: Any, partitions: Sequence[TopicPartition], timeout_s: float
 ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
     earliest: dict[TopicPartition, int] = consumer.beginning_offsets(list(partitions)) if partitions else {}
-    return earliest, _log_ends(consumer, partitions, timeout_s)
+    return earliest, log_ends(consumer, partitions, timeout_s)
 
 
 def list_topics(

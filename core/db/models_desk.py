@@ -49,6 +49,8 @@ class DeskUser(Base):
     last_login_at: Mapped[datetime | None]
     # set for a printed first password: the desk shows only the change form until it is changed
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # browser sessions signed in before this time are ended (another tab, another device)
+    password_changed_at: Mapped[datetime | None]
 
 
 class DeskTeam(Base):

@@ -53,6 +53,12 @@ def start_session(actor: Actor) -> None:
     st.session_state.pop(NOTICE_KEY, None)
 
 
+def restart_session_clock() -> None:
+    """After this session changed the password: it stays signed in (a new sign-in time), while
+    every other session of the user, signed in before the change, ends on its next run."""
+    st.session_state[SIGNED_IN_KEY] = _now()
+
+
 def end_session(notice: str | None = None) -> None:
     for key in _SESSION_KEYS:
         st.session_state.pop(key, None)
@@ -78,6 +84,9 @@ def current_actor() -> Actor | None:
         actor = load_actor(session, str(username))
     if actor is None:
         end_session()
+        return None
+    if actor.password_changed_at is not None and signed_in_at < actor.password_changed_at:
+        end_session("Your password was changed; please sign in again.")
         return None
     if not is_fragment_rerun():
         st.session_state[ACTIVE_KEY] = now

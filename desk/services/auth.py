@@ -34,6 +34,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "thread.reply": frozenset({"agent", "manager", "brand_lead", "admin"}),
     "thread.status": frozenset({"agent", "manager", "brand_lead", "admin"}),
     "thread.note": frozenset(ROLES),
+    "thread.tag": frozenset({"agent", "manager", "brand_lead", "admin"}),
+    "view.share": frozenset({"manager", "admin"}),  # saved queue views shown to everyone
     "thread.compensate": frozenset({"agent", "manager", "brand_lead", "admin"}),
     "thread.merge": frozenset({"agent", "manager", "brand_lead", "admin"}),
     "thread.take": frozenset({"agent", "manager", "brand_lead", "admin"}),
@@ -63,6 +65,8 @@ class Actor:
     role: str
     team: str | None = None
     must_change_password: bool = False
+    # sessions signed in before it have ended (see desk.app_pages._session)
+    password_changed_at: datetime | None = None
 
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]
@@ -165,6 +169,7 @@ def set_password(session: Session, username: str, password: str, *, must_change:
         raise AuthError(f"no user {username!r}")
     user.password_hash = hash_password(password, username)
     user.must_change_password = must_change
+    user.password_changed_at = datetime.now(UTC)
 
 
 def change_own_password(session: Session, username: str, current: str, new: str) -> None:
@@ -196,7 +201,13 @@ def verify_user(session: Session, username: str, password: str) -> DeskUser | No
 
 
 def _actor(user: DeskUser) -> Actor:
-    return Actor(user.username, user.role, user.team, bool(user.must_change_password))
+    return Actor(
+        user.username,
+        user.role,
+        user.team,
+        bool(user.must_change_password),
+        user.password_changed_at,
+    )
 
 
 def authenticate(session: Session, username: str, password: str) -> Actor | None:

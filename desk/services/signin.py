@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from core.db.models_desk import SigninThrottle
 from core.settings import Settings
 from desk.services import audit
-from desk.services.auth import Actor, verify_user
+from desk.services.auth import Actor, AuthError, change_own_password, verify_user
 
 KEY_LENGTH: Final = 160
 # counters untouched this long (and not locked) are dropped: "consecutive" has long ended
@@ -65,9 +65,7 @@ class SigninResult:
         if self.actor is not None:
             return ""
         if self.locked_for is not None:
-            minutes = max(1, math.ceil(self.locked_for.total_seconds() / 60))
-            unit = "minute" if minutes == 1 else "minutes"
-            return f"Too many failed sign-ins; try again in {minutes} {unit}."
+            return _locked_message(self.locked_for, "failed sign-ins")
         return "Wrong user name or password, or the account is disabled."
 
 
@@ -105,6 +103,45 @@ def sign_in(
     locks = [lock for key in keys if (lock := _count_failure(session, key, now, policy)) is not None]
     _forget_stale(session, now)
     return SigninResult(locked_for=max(locks)) if locks else SigninResult()
+
+
+def password_change_key(username: str) -> str:
+    """The counter of wrong current passwords on the change form: a left-open tab must not become
+    an unthrottled way to guess the password."""
+    return f"passwd:{username}"[:KEY_LENGTH]
+
+
+def change_password(
+    session: Session,
+    username: str,
+    current: str,
+    new: str,
+    *,
+    now: datetime,
+    policy: ThrottlePolicy,
+) -> None:
+    """The signed-in user's own change, throttled like sign-in: after `policy.max_failures` wrong
+    current passwords the form is locked for a growing delay, before any hashing. Raises AuthError
+    with the message to show. The caller commits (also on failure: the count must stay)."""
+    key = password_change_key(username)
+    wait = locked_for(session, [key], now)
+    if wait is not None:
+        raise AuthError(_locked_message(wait, "wrong current passwords"))
+    try:
+        change_own_password(session, username, current, new)
+    except AuthError as exc:
+        if str(exc) == "the current password is wrong":
+            lock = _count_failure(session, key, now, policy)
+            if lock is not None:
+                raise AuthError(_locked_message(lock, "wrong current passwords")) from exc
+        raise
+    session.execute(delete(SigninThrottle).where(SigninThrottle.key == key))
+
+
+def _locked_message(wait: timedelta, what: str) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many {what}; try again in {minutes} {unit}."
 
 
 def _insert(session: Session) -> Any:

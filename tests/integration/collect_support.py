@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from core.bus.inspect import log_ends
 from core.db.engine import migrate
 from schemas import Mention
 from tests.support import PROJECT_ROOT, worker_env
@@ -80,9 +81,8 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[byte
     )
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
+        end = log_ends(consumer, partitions, timeout_s)  # not end_offsets: see core.bus.inspect
         consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
         values: list[bytes] = []
         deadline = time.monotonic() + timeout_s
         while any(consumer.position(tp) < end[tp] for tp in partitions) and time.monotonic() < deadline:

@@ -331,3 +331,58 @@ def test_admin_resets_a_password_under_the_policy(desk_db: str, db_sessions: ses
     form.text_input[2].set_value("mira")
     own.button(key="FormSubmitter:change_password-Change password").click().run()
     assert [e.value for e in own.error] == ["a password needs at least 12 characters"]
+
+
+def _change_form(app: AppTest, current: str, new: str) -> AppTest:
+    form = app.get("form")[0]
+    form.text_input[0].set_value(current)
+    form.text_input[1].set_value(new)
+    form.text_input[2].set_value(new)
+    return app.button(key="FormSubmitter:change_password-Change password").click().run()
+
+
+def test_a_password_change_signs_out_the_users_other_sessions_but_not_this_one(desk_db: str) -> None:
+    _populate(desk_db)
+    other_device = AppTest.from_file(str(QUEUE_PAGE), default_timeout=30)
+    other_device.session_state["md_user"] = "mira"
+    other_device.run()
+    assert len(other_device.dataframe) == 1
+
+    this_tab = AppTest.from_file(str(DESK / "app_pages" / "password.py"), default_timeout=30)
+    this_tab.session_state["md_user"] = "mira"
+    this_tab.run()
+    _change_form(this_tab, PASSWORD, NEW_PASSWORD)
+    assert [s.value for s in this_tab.success] == [
+        "Password changed. Other sessions of yours were signed out."
+    ]
+
+    other_device.run()
+    assert len(other_device.dataframe) == 0
+    assert [w.value for w in other_device.warning] == ["Your password was changed; please sign in again."]
+    same_tab = AppTest.from_file(str(QUEUE_PAGE), default_timeout=30)
+    same_tab.session_state["md_user"] = "mira"
+    same_tab.session_state["md_signed_in_at"] = this_tab.session_state["md_signed_in_at"]
+    same_tab.run()
+    assert len(same_tab.dataframe) == 1, "the tab that changed the password stays signed in"
+
+
+def test_wrong_current_passwords_on_the_change_form_lock_it(
+    desk_db: str, db_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MD_DESK_SIGNIN_MAX_FAILURES", "3")
+    get_settings.cache_clear()
+    app = AppTest.from_file(str(DESK / "app_pages" / "password.py"), default_timeout=30)
+    app.session_state["md_user"] = "mira"
+    app.run()
+    for _ in range(2):
+        _change_form(app, "a wrong guess", NEW_PASSWORD)
+        assert [e.value for e in app.error] == ["the current password is wrong"]
+    _change_form(app, "a third wrong guess", NEW_PASSWORD)
+    assert [e.value for e in app.error] == ["Too many wrong current passwords; try again in 1 minute."]
+    _change_form(app, PASSWORD, NEW_PASSWORD)
+    assert [e.value for e in app.error] == ["Too many wrong current passwords; try again in 1 minute."], (
+        "the right current password is refused unchecked while the form is locked"
+    )
+    with db_sessions() as session:
+        assert authenticate(session, "mira", PASSWORD) is not None, "the password did not change"
+    assert _lockouts(db_sessions) == ["passwd:mira"]

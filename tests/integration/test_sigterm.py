@@ -24,6 +24,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import text
 
+from core.bus.inspect import log_ends
 from core.bus.producer import MentionProducer, ensure_topics
 from core.db.engine import make_engine, make_session_factory, migrate
 from core.db.repository_ingest import FINAL_REPLY_STATUSES, load_cursors, queue_reply
@@ -200,7 +201,7 @@ def _committed_lag(bootstrap: str, group: str, topic: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        end = consumer.end_offsets(partitions)
+        end = log_ends(consumer, partitions, timeout_s=15.0)  # not end_offsets: see core.bus.inspect
         return sum(end[tp] - (consumer.committed(tp) or 0) for tp in partitions)
     finally:
         consumer.close()
