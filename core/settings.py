@@ -1,5 +1,6 @@
 """One Settings class for every process: environment variables with the MD_ prefix, or a .env file."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+ENV_FILE_VARIABLE = "MENTIONDESK_ENV_FILE"
+"""Names the .env file to read instead of `.env` in the working directory (the test suite points it
+at /dev/null, so a developer's own .env, tokens included, never reaches a test)."""
 
 
 def _default_model_cache() -> Path:
@@ -19,7 +23,9 @@ def _default_model_cache() -> Path:
 class Settings(BaseSettings):
     """Configuration of mentiondesk. Every field is read from `MD_<NAME>` (case-insensitive)."""
 
-    model_config = SettingsConfigDict(env_prefix="MD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MD_", env_file=os.environ.get(ENV_FILE_VARIABLE) or ".env", extra="ignore"
+    )
 
     environment: Literal["development", "production"] = "development"
 

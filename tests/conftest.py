@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+# Before anything reads the settings: a developer's .env (real tokens among them) must not reach the
+# tests or the commands they start (subprocesses inherit this variable). See core.settings.
+os.environ["MENTIONDESK_ENV_FILE"] = os.devnull
+
 import pytest
 
 from core.db.scratch import scratch_postgres_database
