@@ -37,7 +37,10 @@ WEIGHTS = (2, 2, 2, 2, 2)
 AGENTS = [f"agent{i:02d}" for i in range(50)]
 
 
-def fill(engine: Engine, n: int = THREADS, seed: int = 1) -> None:
+def fill(
+    engine: Engine, n: int = THREADS, seed: int = 1, text_of: Callable[[int], str] | None = None
+) -> None:
+    """`text_of(i)`: the text of thread i's root mention (the search bench gives real ones)."""
     rng = random.Random(seed)
     calendar = BusinessCalendar()
     now = datetime.now(UTC)
@@ -93,7 +96,7 @@ def fill(engine: Engine, n: int = THREADS, seed: int = 1) -> None:
                 "thread_key": f"t{i}",
                 "author_id": author + 1,
                 "is_brand": False,
-                "text": f"customer text number {i}",
+                "text": text_of(i) if text_of else f"customer text number {i}",
                 "lang": "ru",
                 "created_at": created,
                 "collected_at": created,

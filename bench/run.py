@@ -49,24 +49,6 @@ def _rate(count: int, seconds: float) -> float:
     return round(count / seconds, 2) if seconds > 0 else 0.0
 
 
-def bench_model(settings: Settings, texts: Sequence[str]) -> dict[str, float | str]:
-    from sentiment.model import load_model
-
-    model = load_model(settings)
-    model.score(list(texts[:32]))  # warm-up
-    single = texts[:120]
-    start = time.perf_counter()
-    for t in single:
-        model.score([t])
-    batch1 = _rate(len(single), time.perf_counter() - start)
-    batched = texts[:1024]
-    start = time.perf_counter()
-    for i in range(0, len(batched), 32):
-        model.score(list(batched[i : i + 32]))
-    batch32 = _rate(len(batched), time.perf_counter() - start)
-    return {"model_version": model.version, "batch1": batch1, "batch32": batch32}
-
-
 class RssSampler:
     """Peak resident memory of a process and its children, sampled in the background."""
 
@@ -149,9 +131,47 @@ def _latencies_ms(database_url: str, tag: str) -> list[float]:
     return [(stored - collected).total_seconds() * 1000 for collected, stored in rows]
 
 
+def _steady(
+    producer: MentionProducer,
+    database_url: str,
+    texts: Sequence[str],
+    *,
+    tag: str,
+    rate: float,
+    seconds: float,
+) -> list[float]:
+    """Send `rate` mentions a second for `seconds`; each one's latency from sending to being stored."""
+    chosen = texts[: max(1, int(rate * seconds))]
+    interval = 1.0 / rate
+    next_at = time.perf_counter()
+    for mention in _mentions(chosen, tag):  # made lazily: collected_at is the moment it is sent
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        next_at += interval
+        producer.send(mention)
+        producer.flush()
+    _wait(lambda: _count(database_url, tag) == len(chosen), timeout=300)
+    return sorted(_latencies_ms(database_url, tag))
+
+
+def _p95(latencies: Sequence[float]) -> float:
+    return round(latencies[int(0.95 * (len(latencies) - 1))], 1)
+
+
 def bench_pipeline(
-    texts: Sequence[str], work: Path, pipeline_n: int, steady_rate: float, steady_seconds: float
+    texts: Sequence[str],
+    work: Path,
+    pipeline_n: int,
+    steady_rate: float,
+    steady_seconds: float,
+    *,
+    half_capacity_rate: float | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, float]:
+    """The worker as deployed (`settings.inference`, its batch take and size), fed in bulk, then at a
+    steady `steady_rate`, then (if given) at `half_capacity_rate` (half the model alone's throughput)."""
+    settings = settings or Settings()
     database_url = f"sqlite:///{work}/bench.db"
     migrate(database_url)
     with EmbeddedBroker(free_port(), log_file=work / "broker.log") as broker:
@@ -162,7 +182,9 @@ def bench_pipeline(
             MD_DATABASE_URL=database_url,
             MD_WORKER_ID=f"bench-{uuid.uuid4().hex[:6]}",
             MD_BATCH_SIZE="32",
+            MD_BATCH_TAKE=str(settings.batch_take),
             MD_BATCH_WINDOW_S="0.1",
+            MD_INFERENCE=settings.inference,
         )
         if "MD_MODEL_CACHE_DIR" in os.environ:
             env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
@@ -183,25 +205,37 @@ def bench_pipeline(
                 _wait(lambda: _count(database_url, "bulk") == pipeline_n, timeout=1800)
                 bulk_seconds = time.perf_counter() - start
 
-                steady = list(_mentions(texts[: int(steady_rate * steady_seconds)], "steady"))
-                interval = 1.0 / steady_rate
-                next_at = time.perf_counter()
-                for mention in _mentions([m.text for m in steady], "steady"):
-                    delay = next_at - time.perf_counter()
-                    if delay > 0:
-                        time.sleep(delay)
-                    next_at += interval
-                    producer.send(mention)
-                    producer.flush()
-                _wait(lambda: _count(database_url, "steady") == len(steady), timeout=300)
-            latencies = sorted(_latencies_ms(database_url, "steady"))
+                latencies = _steady(
+                    producer, database_url, texts, tag="steady", rate=steady_rate, seconds=steady_seconds
+                )
+                half = (
+                    _steady(
+                        producer,
+                        database_url,
+                        texts,
+                        tag="half",
+                        rate=half_capacity_rate,
+                        seconds=steady_seconds,
+                    )
+                    if half_capacity_rate
+                    else []
+                )
         finally:
             worker.terminate()
             worker.wait(30)
     return {
         "pipeline_mentions_per_s": _rate(pipeline_n, bulk_seconds),
         "e2e_latency_ms_p50": round(statistics.median(latencies), 1),
-        "e2e_latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "e2e_latency_ms_p95": _p95(latencies),
+        **(
+            {
+                "e2e_latency_ms_p50_half_capacity": round(statistics.median(half), 1),
+                "e2e_latency_ms_p95_half_capacity": _p95(half),
+                "half_capacity_rate_per_s": round(half_capacity_rate or 0.0, 2),
+            }
+            if half
+            else {}
+        ),
         "worker_peak_rss_mb": round(rss.peak_bytes / 2**20, 1),
         "steady_rate_per_s": steady_rate,
         "steady_mentions": len(latencies),
@@ -218,23 +252,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = Settings()
     texts = real_texts(max(args.pipeline_n, 1024, int(args.steady_rate * args.steady_seconds)))
-    model = bench_model(settings, texts)
+    from bench.model_speed import bench_paths
+
+    paths = bench_paths(settings, texts[:1024])
+    # The worker's path, fed as the worker feeds it: the yardstick of the pipeline's ratio and rate.
+    model_alone = float(paths[f"model_{settings.inference}_texts_per_s_batch32"])
     work = PROJECT_ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     work.mkdir(parents=True, exist_ok=True)
-    pipeline = bench_pipeline(texts, work, args.pipeline_n, args.steady_rate, args.steady_seconds)
+    pipeline = bench_pipeline(
+        texts,
+        work,
+        args.pipeline_n,
+        args.steady_rate,
+        args.steady_seconds,
+        half_capacity_rate=model_alone / 2,
+        settings=settings,
+    )
     from bench.desk_queue import run as bench_desk_queue
 
     desk_queue = bench_desk_queue(work / "desk_queue")
+    from bench.desk_search import run as bench_desk_search
+
+    desk_search = bench_desk_search(work / "desk_search")
     results: dict[str, object] = {
-        "model_texts_per_s_batch1": model["batch1"],
-        "model_texts_per_s_batch32": model["batch32"],
+        "inference": settings.inference,
+        "model_texts_per_s_batch1": paths[f"model_{settings.inference}_texts_per_s_batch1"],
+        "model_texts_per_s_batch32": model_alone,
+        **{k: v for k, v in paths.items() if k != "model_version"},
         **pipeline,
-        "pipeline_to_model_ratio": round(
-            float(pipeline["pipeline_mentions_per_s"]) / float(model["batch32"]), 3
-        ),
+        "pipeline_to_model_ratio": round(float(pipeline["pipeline_mentions_per_s"]) / model_alone, 3),
         **desk_queue,
+        **desk_search,
         "meta": {
-            "model_version": model["model_version"],
+            "model_version": paths["model_version"],
             "pipeline_mentions": args.pipeline_n,
             "torch_threads": settings.torch_threads,
             "cpus": os.cpu_count(),
@@ -244,10 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-    print(f"{'metric':<28} value")
+    print(f"{'metric':<36} value")
     for key, value in results.items():
-        if key != "meta":
-            print(f"{key:<28} {value}")
+        if key != "meta" and not isinstance(value, dict):  # per-query details stay in the JSON
+            print(f"{key:<36} {value}")
     print(f"\nwritten to {args.output}")
     return 0
 

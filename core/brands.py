@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -91,6 +91,36 @@ class AlertOptions(_Model):
     enabled: bool = True
 
 
+class Targets(_Model):
+    """The brand's KPI targets (shares, 0..1): the KPI page and the digest show each figure red or
+    green against them. Defaults from the practice of Russian retail, travel and telecom desks."""
+
+    first_response_timely: float = Field(default=0.936, ge=0, le=1, description="timely first responses")
+    resolved_within_2d: float = Field(default=0.997, ge=0, le=1, description="resolved within deadline")
+    fcr: float = Field(default=0.91, ge=0, le=1, description="first-contact resolution")
+    csat: float = Field(default=0.9, ge=0, le=1, description="CSAT: share of survey scores 4-5")
+    nps: float = Field(default=44.0, ge=-100, le=100, description="NPS: promoters minus detractors, %")
+
+
+SurveyMode = Literal["off", "csat", "nps", "both"]
+
+
+class SurveyOptions(_Model):
+    """The satisfaction survey a resolved case gets, per channel: off, csat (1-5), nps (0-10) or
+    both. Review sites take no survey (an answer there is posted by hand)."""
+
+    vk: SurveyMode = "off"
+    twitter: SurveyMode = "off"
+
+    def mode(self, source: str) -> SurveyMode:
+        """The survey of a thread from `source` (anything but vk and twitter: off)."""
+        if source == "vk":
+            return self.vk
+        if source == "twitter":
+            return self.twitter
+        return "off"
+
+
 class Brand(_Model):
     """One monitored brand."""
 
@@ -103,6 +133,8 @@ class Brand(_Model):
     rss: tuple[RssFeed, ...] = ()
     topics: tuple[TopicRule, ...] = Field(default=(), description="topic dictionaries that tag mentions")
     alerts: AlertOptions = Field(default_factory=AlertOptions)
+    targets: Targets = Field(default_factory=Targets)
+    survey: SurveyOptions = Field(default_factory=SurveyOptions)
 
     @field_validator("rss", mode="before")
     @classmethod

@@ -4,8 +4,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +15,7 @@ DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 ENV_FILE_VARIABLE = "MENTIONDESK_ENV_FILE"
 """Names the .env file to read instead of `.env` in the working directory (the test suite points it
 at /dev/null, so a developer's own .env, tokens included, never reaches a test)."""
+DEFAULT_DESK_ZONE = "Europe/Moscow"  # the zone of the default business calendar
 
 
 def _default_model_cache() -> Path:
@@ -68,8 +70,16 @@ class Settings(BaseSettings):
         description="folder of the labelled data sets (training, `eval`, tests); default: "
         "../shared/data beside the project",
     )
+    inference: Literal["fast", "torch"] = Field(
+        default="torch",
+        description="torch: the transformers model; fast: the built-in encoder exported to ONNX "
+        "Runtime (fused fp32 graph, built by `mentiondesk model export`): the same scores, faster on "
+        "single texts, slower on full length-sorted batches (see README)",
+    )
     quantize: Literal["int8"] | None = Field(
-        default=None, description="int8: run the encoder's linear layers in int8 (faster, see README)"
+        default=None,
+        description="int8: run the torch path's linear layers in int8 (implies MD_INFERENCE=torch; "
+        "faster, less accurate, see README)",
     )
     torch_threads: int = Field(default=2, ge=1)
     max_length: int = Field(default=128, ge=8, le=512)
@@ -92,6 +102,9 @@ class Settings(BaseSettings):
     desk_host: str = "127.0.0.1"
     desk_port: int = 8501
     desk_refresh_s: float = Field(default=5.0, gt=0)
+    desk_language: Literal["ru", "en"] = Field(
+        default="ru", description="language of the desk, the digest and alerts (users may choose their own)"
+    )
     desk_signin_max_failures: int = Field(
         default=10, ge=1, description="failed sign-ins in a row before a user name or client is locked"
     )
@@ -106,6 +119,14 @@ class Settings(BaseSettings):
     desk_tls_key: Path | None = Field(default=None, description="PEM private key of MD_DESK_TLS_CERT")
     desk_behind_tls_proxy: bool = Field(
         default=False, description="a TLS reverse proxy is in front of the desk (production check)"
+    )
+
+    # Satisfaction surveys after resolution (desk/services/surveys.py; modes in the brands config)
+    survey_author_cooldown_days: float = Field(
+        default=30.0, ge=0, description="least time between two surveys to the same author (days)"
+    )
+    survey_answer_window_h: float = Field(
+        default=72.0, gt=0, description="how long a survey's answer is awaited (hours)"
     )
 
     # Demo stream
@@ -153,6 +174,15 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = Field(default=None, description="POST alerts here (JSON)")
     alert_webhook_chat_id: str | None = Field(default=None, description="chat_id for Telegram")
     alert_email_to: str = Field(default="", description="comma-separated recipients of alert e-mails")
+    # Desk notices (desk/services/notices.py): clocks about to run out, and where else they go
+    notify_before_due_min: int = Field(
+        default=30, ge=1, le=24 * 60, description="tell the owner this many minutes before a clock runs out"
+    )
+    notify_telegram_webhook_url: str | None = Field(
+        default=None,
+        description="Telegram sendMessage URL of the bot that tells users with a chat id; "
+        "unset: MD_ALERT_WEBHOOK_URL when that is Telegram's",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: no e-mail is sent")
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -162,13 +192,42 @@ class Settings(BaseSettings):
     mail_from: str = "mentiondesk@localhost"
     digest_to: str = Field(default="", description="comma-separated recipients of the daily digest")
     digest_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
-    digest_timezone: str = Field(default="UTC", description="zone of the digest time")
+    digest_timezone: str | None = Field(
+        default=None, description="zone of the digest time and day; unset: the desk's zone"
+    )
+    # The desk's time zone: times shown on every page and in exports, days cut in KPIs, trends and
+    # the digest. Unset: the zone of the desk's business calendar (Europe/Moscow by default).
+    desk_timezone: str | None = Field(default=None, description="zone of times shown and days cut")
+
+    @field_validator("desk_timezone", "digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value.strip()
+    weekly_report_day: Literal["off", "mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        default="mon",
+        description="weekday on which the digest schedule e-mails last week's report to MD_DIGEST_TO "
+        "(in the business calendar's zone); off: never",
+    )
+    weekly_report_at: str = Field(
+        default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM of the weekly report"
+    )
 
     @model_validator(mode="after")
     def _postgres_driver(self) -> "Settings":
         if self.database_url.startswith("postgresql://"):
             self.database_url = "postgresql+psycopg://" + self.database_url.removeprefix("postgresql://")
         return self
+
+    @property
+    def digest_zone(self) -> str:
+        """The digest's zone: MD_DIGEST_TIMEZONE, else MD_DESK_TIMEZONE, else the default calendar's."""
+        return self.digest_timezone or self.desk_timezone or DEFAULT_DESK_ZONE
 
     def public_view(self) -> dict[str, str]:
         """Every setting as text, secrets hidden (for `mentiondesk config`)."""

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +30,10 @@ from mentiondesk.digest_cli import register as _register_digest_command  # noqa:
 
 _register_digest_command(app)  # digest
 
+from mentiondesk.report_cli import register as _register_report_commands  # noqa: E402
+
+_register_report_commands(app)  # report weekly
+
 from mentiondesk.desk_commands import register as _register_desk_commands  # noqa: E402
 
 _register_desk_commands(app)  # users add|list|disable|enable
@@ -36,6 +41,10 @@ _register_desk_commands(app)  # users add|list|disable|enable
 from mentiondesk.topics_cli import register as _register_topics_commands  # noqa: E402
 
 _register_topics_commands(app)  # topics [list], topics tail
+
+from mentiondesk.notify_cli import register as _register_notify_command  # noqa: E402
+
+_register_notify_command(app)  # notify
 
 DEMO_FILE = Path(__file__).parent / "demo" / "mentions.jsonl"
 
@@ -119,6 +128,9 @@ def migrate() -> None:
 @app.command()
 def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run the Faust worker: scoring, DLQ, persistence, spike alerts."""
+    import functools
+    from datetime import timedelta
+
     from core.bus.address import bootstrap_servers
     from core.bus.producer import BrokerUnavailable, ensure_topics
     from core.db.engine import SchemaBehind, make_engine, make_session_factory, require_current_schema
@@ -140,12 +152,16 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
         model = load_model(settings)
     except (OSError, ValueError) as exc:
         raise _fail(f"the negativity model could not be loaded: {exc}") from exc
+    typer.echo(f"model {model.version}: {getattr(model, 'inference', 'torch')} inference", err=True)
     deps = WorkerDeps(
         settings=settings,
         model=model,
         sessions=make_session_factory(make_engine(settings.database_url)),
         brands=_brands_for_worker(settings),
-        after_save=sync_threads,  # new threads get their desk row, owner and clocks
+        # new threads get their desk row, owner and clocks; owners and managers their notices
+        after_save=functools.partial(
+            sync_threads, notify_before=timedelta(minutes=settings.notify_before_due_min)
+        ),
     )
     from faust.worker import Worker
 
@@ -233,9 +249,9 @@ def replay(
         if keep_timestamps:
             raise _fail("--history-days sets the times itself: leave out --keep-timestamps")
         try:
-            zone = ZoneInfo(settings.digest_timezone)
+            zone = ZoneInfo(settings.digest_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise _fail(f"MD_DIGEST_TIMEZONE: unknown time zone {settings.digest_timezone!r}") from exc
+            raise _fail(f"MD_DIGEST_TIMEZONE: unknown time zone {settings.digest_zone!r}") from exc
         history = HistoryShape(days=history_days, tz=zone)
         if burst_ids is None and file.resolve() == DEMO_FILE.resolve():
             burst_ids = DEMO_FILE.with_name("burst_ids.txt")
@@ -245,7 +261,7 @@ def replay(
             raise _fail(f"cannot read --burst-ids {burst_ids}: {exc.strerror}") from exc
         start, _ = burst_window(datetime.now(UTC), history)
         typer.echo(
-            f"history: {file.name} over the {history_days} days before today ({settings.digest_timezone})"
+            f"history: {file.name} over the {history_days} days before today ({settings.digest_zone})"
             + (f", a burst of up to {len(burst)} at {start.isoformat(timespec='minutes')}" if burst else ""),
             err=True,
         )
@@ -340,22 +356,26 @@ def export(
     from core.db.engine import make_engine, make_session_factory, migrate
     from core.db.repository import iter_mention_rows, iter_thread_rows
     from desk.services.corrections import correction_rows
-    from desk.services.export import safe_row
+    from desk.services.desk_time import desk_zone
+    from desk.services.export import local_times, safe_row
 
     settings = get_settings()
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    rows_of = {
-        ExportKind.mentions: iter_mention_rows,
-        ExportKind.threads: iter_thread_rows,
-        ExportKind.corrections: correction_rows,
-    }[kind]
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     count = 0
     try:
         with make_session_factory(engine)() as session:
             writer: csv.DictWriter[str] | None = None
-            for row in rows_of(session):
+            zone = desk_zone(session)  # times with the desk zone's offset (MD_DESK_TIMEZONE)
+            rows: Iterable[Mapping[str, object]]
+            if kind is ExportKind.mentions:
+                rows = iter_mention_rows(session, zone=zone)
+            elif kind is ExportKind.threads:
+                rows = iter_thread_rows(session, zone=zone)
+            else:
+                rows = (local_times(r, zone) for r in correction_rows(session))
+            for row in rows:
                 if format is ExportFormat.jsonl:
                     handle.write(json.dumps(row, ensure_ascii=False, default=_text_value) + "\n")
                 else:
@@ -378,6 +398,18 @@ def model_build() -> None:
 
     folder = ensure_encoder(get_settings().model_cache_dir)
     typer.echo(f"encoder ready: {folder}")
+
+
+@model_app.command("export")
+def model_export() -> None:
+    """Export the model in force for the fast path (ONNX Runtime), once per model version."""
+    from sentiment.model import Head, active_model_file, builtin_version
+    from sentiment.onnx_export import ensure_export
+
+    settings = get_settings()
+    path = active_model_file(settings)
+    export = ensure_export(settings, path, builtin_version(path, Head.load(path)))
+    typer.echo(f"fast path ready ({export.precision}): {export.folder}")
 
 
 WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"
@@ -510,7 +542,15 @@ EvalSets = Annotated[
 ]
 
 
-def _run_eval(data: Path | None, output: Path | None, sets: list[str] | None) -> None:
+Inference = Annotated[
+    str | None,
+    typer.Option("--inference", help="fast | torch: the path to score with (default: MD_INFERENCE)"),
+]
+
+
+def _run_eval(
+    data: Path | None, output: Path | None, sets: list[str] | None, inference: str | None = None
+) -> None:
     from datetime import UTC, datetime
 
     from core.settings import DEFAULT_VAR_DIR
@@ -523,7 +563,11 @@ def _run_eval(data: Path | None, output: Path | None, sets: list[str] | None) ->
     unknown = [n for n in names or [] if n not in BENCHMARKS]
     if unknown:  # before loading the model, which takes a while
         raise _fail(f"unknown data sets {unknown}; known: {', '.join(BENCHMARKS)}")
+    if inference not in (None, "fast", "torch"):
+        raise typer.BadParameter(f"{inference!r}: expected fast or torch", param_hint="--inference")
     settings = get_settings()
+    if inference is not None:
+        settings = settings.model_copy(update={"inference": inference})
     data = data or settings.data_dir
     model = load_model(settings)
     try:
@@ -536,7 +580,8 @@ def _run_eval(data: Path | None, output: Path | None, sets: list[str] | None) ->
     document = report_document(report, model.version, measured_at, data, charts)
     (folder / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
-    typer.echo(f"model {model.version}, measured {measured_at}\n")
+    inference_path = getattr(model, "inference", "torch")
+    typer.echo(f"model {model.version} ({inference_path} inference), measured {measured_at}\n")
     typer.echo(format_table(report))
     typer.echo("\nECE: calibration error of negativity read as P(negative), 10 equal-width bins.")
     for row in report:
@@ -545,15 +590,19 @@ def _run_eval(data: Path | None, output: Path | None, sets: list[str] | None) ->
 
 
 @app.command("eval")
-def eval_command(data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None) -> None:
+def eval_command(
+    data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None, inference: Inference = None
+) -> None:
     """Evaluate the model in force: figures per data set and language, report.json and reliability PNGs."""
-    _run_eval(data, output, sets)
+    _run_eval(data, output, sets, inference)
 
 
 @model_app.command("eval")
-def model_eval(data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None) -> None:
+def model_eval(
+    data: DataDir = None, output: EvalOutput = None, sets: EvalSets = None, inference: Inference = None
+) -> None:
     """Evaluate the model in force (the same as `mentiondesk eval`)."""
-    _run_eval(data, output, sets)
+    _run_eval(data, output, sets, inference)
 
 
 def main() -> None:

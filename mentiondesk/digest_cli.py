@@ -35,8 +35,14 @@ def digest(
         refuse_unsafe(settings)  # the schedule is a service; a one-off digest is not
         if not settings.smtp_host or not settings.digest_to:
             raise typer.BadParameter("the schedule needs MD_SMTP_HOST and MD_DIGEST_TO")
-        # run_schedule builds the model once, at the first digest, and keeps it for every later one
-        run_schedule(settings, embedder=(lambda: model_embedder(settings)) if clusters else lambda: None)
+        # the model is built once, at the first report that needs it, and kept for every later one;
+        # the weekly report (MD_WEEKLY_REPORT_DAY/_AT) is sent by a thread of this same process
+        from desk.services.weekly_run import SharedEmbedder
+        from mentiondesk.report_cli import start_weekly_schedule
+
+        shared = SharedEmbedder((lambda: model_embedder(settings)) if clusters else lambda: None)
+        start_weekly_schedule(settings, shared)
+        run_schedule(settings, embedder=shared)
         return
     try:
         chosen = date.fromisoformat(day) if day else default_day(settings, datetime.now(UTC))

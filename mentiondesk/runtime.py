@@ -276,6 +276,8 @@ class Supervisor:
             Child("worker", cli_command("worker"), self.logs / "worker.log", env, essential=True),
             Child("desk", desk_command(self.settings), self.logs / "desk.log", env, essential=True),
             Child("publisher", cli_command("publisher"), self.logs / "publisher.log", env),
+            # clocks about to run out and missed deadlines told even when no desk is open; Telegram, e-mail
+            Child("notify", cli_command("notify"), self.logs / "notify.log", env),
         ]
         off: list[tuple[str, str]] = []
         if plan.on:

@@ -4,7 +4,8 @@ Two back ends behind one protocol:
 - built-in: the multilingual-e5-small encoder (built offline by `encoder_build`) with its committed
   low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
   per-language calibration (temperature and class biases) and negative thresholds, all in one file
-  (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`);
+  (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`); the encoder
+  runs in torch, or (`MD_INFERENCE=fast`) as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
 
@@ -20,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import torch
 
     from core.settings import Settings
+    from sentiment.onnx_encoder import OnnxEncoder
 
 LABELS: tuple[SentimentLabel, SentimentLabel, SentimentLabel] = ("negative", "neutral", "positive")
 QUERY_PREFIX = "query: "
@@ -124,6 +126,8 @@ def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torc
 
 class E5Encoder:
     """multilingual-e5-small: `query: ` + text -> L2-normalised mean-pooled embedding."""
+
+    inference = "torch"
 
     def __init__(
         self,
@@ -296,7 +300,7 @@ class E5HeadModel:
 
     def __init__(
         self,
-        encoder: E5Encoder,
+        encoder: E5Encoder | OnnxEncoder,
         head: Head,
         model_path: Path,
         quantize: str | None = None,
@@ -306,6 +310,7 @@ class E5HeadModel:
         self.head = head
         self.memory = memory
         self.path = model_path
+        self.inference = encoder.inference  # "torch" | "fast"
         self.thresholds = read_thresholds(head.meta)
         self.scalings = read_scalings(head.meta)
         self.version = builtin_version(model_path, head, quantize)
@@ -442,8 +447,15 @@ def active_model_file(settings: Settings) -> Path:
     return ModelRegistry(settings.model_dir).active_file() or MODEL_FILE
 
 
-def load_builtin(settings: Settings, model_path: Path | None = None) -> E5HeadModel:
-    """The built-in model (building the encoder into the cache if needed)."""
+def load_builtin(
+    settings: Settings, model_path: Path | None = None, inference: Literal["fast", "torch"] = "torch"
+) -> E5HeadModel:
+    """The built-in model (building the encoder into the cache if needed).
+
+    `inference="fast"` serves the encoder from its ONNX export (`onnx_export.ensure_export`, built
+    first if missing) unless `settings.quantize` asks for the torch path's int8. Training, calibration
+    and retrain keep the default torch path: their figures are the reference the fast path is held to.
+    """
     from safetensors.numpy import load_file
 
     from sentiment.encoder_build import ensure_encoder
@@ -452,10 +464,24 @@ def load_builtin(settings: Settings, model_path: Path | None = None) -> E5HeadMo
     if not path.is_file():
         raise FileNotFoundError(f"no trained model at {path}: run `make model`")
     head = Head.load(path)
-    scale = (head.meta or {}).get("lora_scale")
     tensors = load_file(str(path))
-    adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
     memory = CorrectionMemory.from_tensors(tensors)
+    if inference == "fast" and not settings.quantize:
+        from sentiment.onnx_encoder import OnnxEncoder
+        from sentiment.onnx_export import ensure_export
+
+        version = builtin_version(path, head)
+        export = ensure_export(settings, path, version)
+        fast = OnnxEncoder(
+            export,
+            ensure_encoder(settings.model_cache_dir),
+            settings.max_length,
+            settings.batch_size,
+            settings.torch_threads,
+        )
+        return E5HeadModel(fast, head, path, None, memory)
+    scale = (head.meta or {}).get("lora_scale")
+    adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
     folder = ensure_encoder(settings.model_cache_dir)
     encoder = E5Encoder(
         folder,
@@ -474,4 +500,4 @@ def load_model(settings: Settings) -> NegativityModel:
         return HFClassifierModel(
             settings.model, settings.max_length, settings.batch_size, settings.torch_threads
         )
-    return load_builtin(settings)
+    return load_builtin(settings, inference=settings.inference)

@@ -1,5 +1,6 @@
 """A fixture day for the KPIs and the digest: Monday 5 January 2026, a UTC business calendar
-(9:00-18:00, cut-off 18:00, next-morning due 12:00), five cases written out by hand."""
+(9:00-18:00, cut-off 18:00, next-morning due 12:00, no production calendar: in Russia's the day is
+one of the New Year holidays), five cases written out by hand."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.factories import scored_mention
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 NOW = datetime(2026, 1, 6, 20, 0, tzinfo=UTC)
-CALENDAR = BusinessCalendar(tz="UTC")
+CALENDAR = BusinessCalendar(tz="UTC", country=None)
 
 
 def at(hours: float, day: int = 0) -> datetime:

@@ -14,6 +14,10 @@ from collections.abc import Iterator
 # Before anything reads the settings: a developer's .env (real tokens among them) must not reach the
 # tests or the commands they start (subprocesses inherit this variable). See core.settings.
 os.environ["MENTIONDESK_ENV_FILE"] = os.devnull
+# The desk speaks Russian by default (MD_DESK_LANGUAGE); the tests written against its English
+# texts run in English, and the language tests (tests/integration/test_desk_languages.py) choose
+# their language explicitly. Subprocesses inherit this too.
+os.environ.setdefault("MD_DESK_LANGUAGE", "en")
 
 import pytest
 

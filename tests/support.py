@@ -49,7 +49,7 @@ def worker_env(bootstrap: str, database_url: str, **extra: str) -> dict[str, str
         MD_BATCH_WINDOW_S="0.2",
         PYTHONUNBUFFERED="1",
     )
-    for passed_on in ("MD_MODEL_CACHE_DIR", "MD_MODEL"):
+    for passed_on in ("MD_MODEL_CACHE_DIR", "MD_MODEL", "MD_DESK_LANGUAGE"):
         if passed_on in os.environ:
             env[passed_on] = os.environ[passed_on]
     env.update(extra)
@@ -60,8 +60,8 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """`mentiondesk ARGS` in a subprocess with the caller's environment minus its MD_ settings (the
-    built encoder's cache and the data folder excepted), plus `env`."""
-    kept = ("MD_MODEL_CACHE_DIR", "MD_DATA_DIR")
+    built encoder's cache, the data folder and the tests' language excepted), plus `env`."""
+    kept = ("MD_MODEL_CACHE_DIR", "MD_DATA_DIR", "MD_DESK_LANGUAGE")
     base = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k in kept}
     return subprocess.run(
         [sys.executable, "-m", "mentiondesk.cli", *args],

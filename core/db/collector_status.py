@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from core.db.repository_ingest import health_rows, mentions_last_hour
+from core.i18n import _, _n
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +42,15 @@ def read_status(session: Session, now: datetime, stall_periods: int) -> list[Col
         state = "stalled" if stalled and row.state != "failing" else row.state
         alert = row.alert
         if alert is None and row.state == "failing":
-            alert = f"failing: {row.last_error}"
+            alert = _("failing: {error}").format(error=row.last_error)
         if alert is None and stalled:
-            when = row.last_success_at.isoformat(timespec="seconds") if row.last_success_at else "never"
-            alert = f"stalled: no successful poll for {stall_periods} poll periods (last success: {when})"
+            when = row.last_success_at.isoformat(timespec="seconds") if row.last_success_at else _("never")
+            alert = _n(
+                "stalled: no successful poll for {n} poll period (last success: {when})",
+                "stalled: no successful poll for {n} poll periods (last success: {when})",
+                stall_periods,
+                when=when,
+            )
         out.append(
             CollectorStatus(
                 collector=row.collector,

@@ -51,6 +51,8 @@ class DeskUser(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # browser sessions signed in before this time are ended (another tab, another device)
     password_changed_at: Mapped[datetime | None]
+    # the desk's language for this user ("ru", "en"); None: MD_DESK_LANGUAGE
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class DeskTeam(Base):

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, func, literal, or_, select, update
@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models import Author, CollectorCursor, Mention, Thread, UtcDateTime
+from core.db.search_index import index_mentions
 from schemas.scored import ScoredMention
 
 log = logging.getLogger(__name__)
@@ -113,11 +114,14 @@ def save_scored_mentions(session: Session, mentions: Sequence[ScoredMention]) ->
     ]
     stmt = _insert(session, _MENTIONS)
     stmt = stmt.on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(
-        _MENTIONS.c.source, _MENTIONS.c.external_id
+        _MENTIONS.c.id, _MENTIONS.c.source, _MENTIONS.c.external_id
     )
-    inserted = {(row.source, row.external_id) for row in session.execute(stmt, rows)}
+    new_ids = {(row.source, row.external_id): row.id for row in session.execute(stmt, rows)}
+    inserted = set(new_ids)
     if not inserted:
         return 0
+    # the search index (SQLite's FTS5 rows) commits or rolls back with the mentions
+    index_mentions(session, [(new_ids[key], unique[key].text) for key in sorted(inserted)])
 
     deltas: dict[int, _ThreadDelta] = {}
     for key in sorted(inserted):
@@ -338,11 +342,17 @@ def is_poison(exc: BaseException) -> bool:
 # ---------------------------------------------------------------- export
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _iso(value: datetime | None, zone: tzinfo = UTC) -> str | None:
+    """ISO 8601 in `zone` with its offset (UTC as Z): the export shows the desk's local times."""
+    if value is None:
+        return None
+    local = value.astimezone(zone).isoformat()
+    return local.replace("+00:00", "Z") if zone is UTC else local
 
 
-def iter_mention_rows(session: Session, *, batch_size: int = 1000) -> Iterator[dict[str, object]]:
+def iter_mention_rows(
+    session: Session, *, batch_size: int = 1000, zone: tzinfo = UTC
+) -> Iterator[dict[str, object]]:
     """Every mention as a flat dict for `mentiondesk export`, oldest first, streamed."""
     m, a = Mention, Author
     stmt = (
@@ -384,12 +394,14 @@ def iter_mention_rows(session: Session, *, batch_size: int = 1000) -> Iterator[d
     for row in session.execute(stmt):
         out = dict(row._mapping)
         for name in ("created_at", "collected_at", "scored_at"):
-            out[name] = _iso(out[name])
+            out[name] = _iso(out[name], zone)
         out["topics"] = list(out["topics"] or [])
         yield out
 
 
-def iter_thread_rows(session: Session, *, batch_size: int = 1000) -> Iterator[dict[str, object]]:
+def iter_thread_rows(
+    session: Session, *, batch_size: int = 1000, zone: tzinfo = UTC
+) -> Iterator[dict[str, object]]:
     """Every thread as a flat dict for `mentiondesk export`, oldest first, streamed."""
     t, root = Thread, Mention
     stmt = (
@@ -422,7 +434,7 @@ def iter_thread_rows(session: Session, *, batch_size: int = 1000) -> Iterator[di
             "last_customer_message_at",
             "last_brand_message_at",
         ):
-            out[name] = _iso(out[name])
+            out[name] = _iso(out[name], zone)
         yield out
 
 

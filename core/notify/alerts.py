@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ from tenacity import (
     wait_random,
 )
 
+from core.i18n import _, format_percent, format_time
+from core.i18n import format_datetime as format_moment
 from core.notify.mail import recipients, send_message
 from core.notify.redact import scrub
 from core.settings import Settings
@@ -63,11 +66,28 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def headline(alert: Alert) -> str:
+    """`alert.headline()` in the language in force (the recipients': MD_DESK_LANGUAGE)."""
+    scope = " / ".join(p for p in (alert.brand, alert.source, alert.topic) if p) or _("all mentions")
+    return _(
+        "Negativity spike: {scope}: {negative} of {total} negative ({share} against a usual "
+        "{baseline}) in {start}-{end} UTC"
+    ).format(
+        scope=scope,
+        negative=alert.negative_count,
+        total=alert.total_count,
+        share=format_percent(alert.negative_share, 0),
+        baseline=format_percent(alert.baseline_share, 0),
+        start=format_moment(alert.window_start, UTC),
+        end=format_time(alert.window_end, UTC),
+    )
+
+
 def alert_text(alert: Alert) -> str:
     """The alert as plain text: headline, top terms and up to three quoted mentions."""
-    lines = [alert.headline()]
+    lines = [headline(alert)]
     if alert.top_terms:
-        lines.append("Top terms: " + ", ".join(alert.top_terms))
+        lines.append(_("Top terms: {terms}").format(terms=", ".join(alert.top_terms)))
     for example in alert.examples[:3]:
         lines.append(f"- ({example.negativity:.2f}) {example.text[:200]}")
     return "\n".join(lines)
@@ -154,7 +174,7 @@ def post_webhook(url: str, payload: dict[str, Any], retry: WebhookRetry | None =
 
 def alert_email(alert: Alert, to: Sequence[str], sender: str) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = f"[mentiondesk] {alert.headline()}"
+    message["Subject"] = f"[mentiondesk] {headline(alert)}"
     message["From"] = sender
     message["To"] = ", ".join(to)
     message.set_content(alert_text(alert))

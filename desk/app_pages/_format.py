@@ -1,8 +1,13 @@
 """Small text formats shared by the pages."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-QUEUE_EMPTY = "No threads here: the queue is empty."
+from core.i18n import N_, _, format_datetime, language
+from desk.app_pages._resources import page_zone
+from desk.services.desk_time import show
+
+QUEUE_EMPTY = N_("No threads here: the queue is empty.")
 
 
 def format_age(age: timedelta) -> str:
@@ -11,10 +16,10 @@ def format_age(age: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return _("{days}d {hours}h").format(days=days, hours=hours)
     if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
+        return _("{hours}h {minutes:02d}m").format(hours=hours, minutes=minutes)
+    return _("{minutes}m").format(minutes=minutes)
 
 
 def format_left(left: timedelta | None) -> str:
@@ -22,9 +27,16 @@ def format_left(left: timedelta | None) -> str:
     if left is None:
         return ""
     if left < timedelta(0):
-        return f"overdue {format_age(-left)}"
+        return _("overdue {age}").format(age=format_age(-left))
     return format_age(left)
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def when(value: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """A time in the desk's time zone (MD_DESK_TIMEZONE, else the calendar's), e.g. '2026-12-30 18:30 MSK'."""
+    if value is None:
+        return ""
+    zone = zone or page_zone()
+    if language() == "en":
+        return show(value, zone)
+    local = value.astimezone(zone)  # '30 дек. 2026 г., 18:30 MSK'
+    return f"{format_datetime(local)} {local.tzname() or zone.key}"

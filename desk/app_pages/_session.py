@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core.i18n import _, set_language
 from core.settings import get_settings
 from desk.app_pages._resources import session_factory
 from desk.services.auth import Actor, load_actor
+from desk.services.labels import role as role_label
 from desk.services.sessions import SessionLimits, expiry_reason
 
 USER_KEY = "md_user"
@@ -23,6 +25,8 @@ THREAD_KEY = "md_thread"
 SIGNED_IN_KEY = "md_signed_in_at"
 ACTIVE_KEY = "md_active_at"
 NOTICE_KEY = "md_notice"
+# the browser session's language: the signed-in user's choice, or one picked on the sign-in page
+LANGUAGE_KEY = "md_language"
 PASSWORD_PAGE = "app_pages/password.py"
 _SESSION_KEYS = (USER_KEY, SIGNED_IN_KEY, ACTIVE_KEY)
 
@@ -43,6 +47,12 @@ def is_fragment_rerun() -> bool:
     """True while only a fragment reruns (its timer or a widget inside it), not the whole page."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def apply_language() -> str:
+    """Put this browser session's language in force for the run (the user's own choice, else the
+    one picked on the sign-in page, else MD_DESK_LANGUAGE); the language in force."""
+    return set_language(st.session_state.get(LANGUAGE_KEY))
 
 
 def start_session(actor: Actor) -> None:
@@ -69,6 +79,7 @@ def end_session(notice: str | None = None) -> None:
 def current_actor() -> Actor | None:
     """Re-read from the database on every run, so a disabled user loses access at once; None (and
     the session ended) once the session is past its idle or absolute limit."""
+    apply_language()
     username = st.session_state.get(USER_KEY)
     if not username:
         return None
@@ -85,8 +96,11 @@ def current_actor() -> Actor | None:
     if actor is None:
         end_session()
         return None
+    if actor.language:
+        st.session_state[LANGUAGE_KEY] = actor.language
+        apply_language()
     if actor.password_changed_at is not None and signed_in_at < actor.password_changed_at:
-        end_session("Your password was changed; please sign in again.")
+        end_session(_("Your password was changed; please sign in again."))
         return None
     if not is_fragment_rerun():
         st.session_state[ACTIVE_KEY] = now
@@ -94,7 +108,7 @@ def current_actor() -> Actor | None:
 
 
 def signed_in_notice() -> str:
-    return str(st.session_state.get(NOTICE_KEY) or "Please sign in.")
+    return str(st.session_state.get(NOTICE_KEY) or _("Please sign in."))
 
 
 def require(permission: str, *, password_page: bool = False) -> Actor:
@@ -107,10 +121,10 @@ def require(permission: str, *, password_page: bool = False) -> Actor:
         st.stop()
     assert actor is not None
     if actor.must_change_password and not password_page:
-        st.warning("Change your password first.")
+        st.warning(_("Change your password first."))
         st.stop()
     if not actor.can(permission):
-        st.error(f"Your role ({actor.role}) does not allow this page.")
+        st.error(_("Your role ({role}) does not allow this page.").format(role=role_label(actor.role)))
         st.stop()
     return actor
 

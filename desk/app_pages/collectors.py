@@ -10,12 +10,22 @@ import pandas as pd
 import streamlit as st
 
 from core.db.collector_status import CollectorStatus, read_status
+from core.i18n import N_, _
 from core.settings import get_settings
-from desk.app_pages._resources import session_factory
+from desk.app_pages._resources import page_zone, session_factory
 from desk.app_pages._session import fragment_actor, require
 
-EMPTY_MESSAGE = "No collector has run yet. Start them with `mentiondesk collect` (or `make run` with tokens)."
+EMPTY_MESSAGE = N_(
+    "No collector has run yet. Start them with `mentiondesk collect` (or `make run` with tokens)."
+)
 
+STATES = {
+    "ok": N_("ok"),
+    "failing": N_("failing"),
+    "rate_limited": N_("rate limited"),
+    "stopped": N_("stopped"),
+    "stalled": N_("stalled"),
+}
 
 #: CommonMark's backslash-escapable punctuation, minus ":" (kept readable; it makes no link)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=^&\"'])")
@@ -27,19 +37,25 @@ def plain_markdown(text: str) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
+    """In the desk's time zone, to the second."""
+    if value is None:
+        return _("never")
+    local = value.astimezone(page_zone())
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 def collectors_frame(rows: list[CollectorStatus]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Collector": [r.collector for r in rows],
-            "State": [r.state for r in rows],
-            "Last success": [_when(r.last_success_at) for r in rows],
-            "Mentions / hour": [r.mentions_per_hour for r in rows],
-            "Total": [r.mentions_total for r in rows],
-            "Lag (s)": [round(r.lag_s) if r.lag_s is not None else None for r in rows],
-            "Last error": [f"{_when(r.last_error_at)}: {r.last_error}" if r.last_error else "" for r in rows],
+            _("Collector"): [r.collector for r in rows],
+            _("State"): [_(STATES[r.state]) if r.state in STATES else r.state for r in rows],
+            _("Last success"): [_when(r.last_success_at) for r in rows],
+            _("Mentions / hour"): [r.mentions_per_hour for r in rows],
+            _("Total"): [r.mentions_total for r in rows],
+            _("Lag (s)"): [round(r.lag_s) if r.lag_s is not None else None for r in rows],
+            _("Last error"): [
+                f"{_when(r.last_error_at)}: {r.last_error}" if r.last_error else "" for r in rows
+            ],
         }
     )
 
@@ -51,7 +67,7 @@ def collectors_view() -> None:
     with session_factory()() as session:
         rows = read_status(session, datetime.now(UTC), settings.stall_periods)
     if not rows:
-        st.info(EMPTY_MESSAGE)
+        st.info(_(EMPTY_MESSAGE))
         return
     for row in rows:
         if row.alert:
@@ -60,5 +76,5 @@ def collectors_view() -> None:
 
 
 require("collectors.view")
-st.header("Collectors")
+st.header(_("Collectors"))
 collectors_view()

@@ -5,24 +5,38 @@ iframe (st.html would strip nothing we need, but the iframe keeps its CSS to its
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 import streamlit.components.v1 as components
 
+from core.i18n import _
 from core.settings import get_settings
 from desk.app_pages._analytics import require_analytics
 from desk.app_pages._resources import session_factory
+from desk.services.desk_time import digest_zone
 from desk.services.digest import build_digest, charts, data_uri_images, render_html
+from desk.services.targets import load_targets
 
 require_analytics()
-st.header("Daily digest")
+st.header(_("Daily digest"))
 settings = get_settings()
-day = st.date_input("Day", value=datetime.now(UTC).date() - timedelta(days=1), key="digest_day")
 with session_factory()() as session:
-    digest = build_digest(session, day, zone=settings.digest_timezone)
+    zone = digest_zone(session)  # the digest's days: MD_DIGEST_TIMEZONE, else the desk's zone
+day = st.date_input(_("Day"), value=datetime.now(ZoneInfo(zone)).date() - timedelta(days=1), key="digest_day")
+with session_factory()() as session:
+    digest = build_digest(session, day, zone=zone, targets=load_targets(settings))
 st.caption(
-    f"{digest.counts.mentions} mentions ({digest.average.mentions} on an average day), "
-    f"{digest.counts.negative} negative, {len(digest.alerts)} spikes, {digest.kpis.cases} cases."
+    _(
+        "{mentions} mentions ({average} on an average day), {negative} negative, {spikes} spikes, "
+        "{cases} cases."
+    ).format(
+        mentions=digest.counts.mentions,
+        average=digest.average.mentions,
+        negative=digest.counts.negative,
+        spikes=len(digest.alerts),
+        cases=digest.kpis.cases,
+    )
 )
 components.html(render_html(digest, data_uri_images(charts(digest))), height=1400, scrolling=True)

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, _, _p
 from core.settings import get_settings
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import NOTICE_KEY, start_session
+from desk.app_pages._session import LANGUAGE_KEY, NOTICE_KEY, apply_language, start_session
 from desk.services.auth import count_users
 from desk.services.signin import ThrottlePolicy, sign_in
 
@@ -27,7 +28,19 @@ def client_key() -> str:
     return f"session:{ctx.session_id if ctx is not None else 'unknown'}"
 
 
-st.header("Sign in")
+language = apply_language()
+chosen = st.radio(
+    _("Language"),
+    LANGUAGES,
+    index=LANGUAGES.index(language),
+    format_func=LANGUAGE_NAMES.__getitem__,
+    horizontal=True,
+    key="login_language",
+)
+if chosen != language:  # for this browser session; a signed-in user's own choice wins
+    st.session_state[LANGUAGE_KEY] = chosen
+    st.rerun()
+st.header(_p("heading", "Sign in"))
 if notice := st.session_state.get(NOTICE_KEY):
     st.warning(str(notice))
 with session_factory()() as session:
@@ -35,17 +48,19 @@ with session_factory()() as session:
 if not has_users:
     if get_settings().environment == "production":
         st.error(
-            "No desk users exist. An administrator must create one: "
-            "`mentiondesk users add NAME --role admin`."
+            _(
+                "No desk users exist. An administrator must create one: "
+                "`mentiondesk users add NAME --role admin`."
+            )
         )
     else:
-        st.info("No desk users yet: `mentiondesk up` creates an admin, or run `mentiondesk users add`.")
+        st.info(_("No desk users yet: `mentiondesk up` creates an admin, or run `mentiondesk users add`."))
     st.stop()
 
 with st.form("login"):
-    username = st.text_input("User name")
-    password = st.text_input("Password", type="password")
-    submitted = st.form_submit_button("Sign in")
+    username = st.text_input(_("User name"))
+    password = st.text_input(_("Password"), type="password")
+    submitted = st.form_submit_button(_("Sign in"))
 if submitted:
     with session_factory()() as session:
         result = sign_in(

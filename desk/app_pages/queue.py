@@ -9,89 +9,86 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from core.db.models import THREAD_STATUSES
+from core.i18n import _, _n, _p
 from core.settings import get_settings
-from desk.app_pages._format import QUEUE_EMPTY, format_age, format_left
+from desk.app_pages._format import QUEUE_EMPTY, format_age, format_left, when
+from desk.app_pages._queue_filters import queue_filters
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import THREAD_KEY, fragment_actor, require
+from desk.app_pages._surveys import followups_section
+from desk.services import labels
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.sync import sync_if_stale
 from desk.services.threads import assign
-from desk.services.worklist import SCOPES, QueueFilters, Scope, WorkItem, desk_queue, filter_options
+from desk.services.worklist import QueueFilters, Scope, WorkItem, desk_queue, filter_options
 
 EMPTY_MESSAGE = QUEUE_EMPTY
-SCOPE_LABELS = {"mine": "My threads", "team": "My team", "unassigned": "Unassigned", "all": "All"}
 THREAD_PAGE = "app_pages/thread.py"
 SYNC_FALLBACK_EVERY = timedelta(seconds=30)
+QUEUE_TABLE = "queue_table"
+SHOWN_KEY = "md_queue_shown"
 
 __all__ = ["EMPTY_MESSAGE", "format_age", "queue_frame"]
 
 
 def _status(item: WorkItem) -> str:
+    status = labels.thread_status(item.status)
     if item.reply_state == "failed":
-        return f"{item.status} · reply failed"
+        return " · ".join((status, _("reply failed")))
     if item.reply_state == "pending":
-        return f"{item.status} · reply sending"
-    return item.status
+        return " · ".join((status, _("reply sending")))
+    return status
 
 
 def queue_frame(items: list[WorkItem]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Case": [item.thread_id for item in items],
-            "Text": [item.text for item in items],
-            "Source": [item.source for item in items],
-            "Negativity": [item.negativity for item in items],
-            "Language": [item.lang or "" for item in items],
-            "Age": [format_age(item.age) for item in items],
-            "Time left": [format_left(item.time_left) for item in items],
-            "Clock": [item.clock or "" for item in items],
-            "Status": [_status(item) for item in items],
-            "Owner": [item.owner or "" for item in items],
-            "Author": [item.author or "" for item in items],
-            "Brand": [item.brand or "" for item in items],
+            _("Case"): [item.thread_id for item in items],
+            _("Text"): [item.text for item in items],
+            _("Source"): [item.source for item in items],
+            _("Negativity"): [item.negativity for item in items],
+            _("Language"): [item.lang or "" for item in items],
+            _("Age"): [format_age(item.age) for item in items],
+            _("Time left"): [format_left(item.time_left) for item in items],
+            _("Due"): [when(item.due_at) for item in items],  # in the desk's time zone
+            _("Clock"): [labels.clock(item.clock) for item in items],
+            _("Status"): [_status(item) for item in items],
+            _("Owner"): [item.owner or "" for item in items],
+            _("Author"): [item.author or "" for item in items],
+            _("Brand"): [item.brand or "" for item in items],
         }
-    )
-
-
-def _filters(options: dict[str, list[str]]) -> QueueFilters:
-    with st.expander("Filters"):
-        left, middle, right = st.columns(3)
-        sources = left.multiselect("Source", options["sources"])
-        brands = left.multiselect("Brand", options["brands"])
-        langs = middle.multiselect("Language", options["langs"])
-        statuses = middle.multiselect("Status", list(THREAD_STATUSES), default=["new", "open"])
-        negativity = right.slider("Negativity at least", 0.0, 1.0, 0.0, 0.05)
-        topic = right.text_input("Topic")
-        owners = right.multiselect("Owner", options["owners"])
-    return QueueFilters(
-        sources=tuple(sources),
-        brands=tuple(brands),
-        langs=tuple(langs),
-        statuses=tuple(statuses),
-        min_negativity=float(negativity),
-        topic=topic.strip() or None,
-        owners=tuple(owners),
     )
 
 
 def _sync() -> None:
     """The fallback of the worker's ownership hook (see desk.services.sync)."""
     with session_factory()() as session:
-        sync_if_stale(session, datetime.now(UTC), SYNC_FALLBACK_EVERY)
+        sync_if_stale(
+            session,
+            datetime.now(UTC),
+            SYNC_FALLBACK_EVERY,
+            timedelta(minutes=get_settings().notify_before_due_min),
+        )
         session.commit()
 
 
 def _bulk_assign(actor: Actor, items: list[WorkItem], owners: list[str]) -> None:
-    with st.expander("Assign threads"):
-        chosen = st.multiselect("Cases", [i.thread_id for i in items], key="bulk_cases")
-        owner = st.selectbox("To", owners, key="bulk_owner")
-        if st.button("Assign", key="bulk_assign") and chosen:
+    with st.expander(_("Assign threads")):
+        chosen = st.multiselect(_("Cases"), [i.thread_id for i in items], key="bulk_cases")
+        owner = st.selectbox(_p("assign", "To"), owners, key="bulk_owner")
+        if st.button(_("Assign"), key="bulk_assign") and chosen:
             try:
                 with session_factory()() as session:
                     changed = assign(session, actor, chosen, owner)
                     session.commit()
-                st.success(f"{changed} threads assigned to {owner}.")
+                st.success(
+                    _n(
+                        "{n} thread assigned to {owner}.",
+                        "{n} threads assigned to {owner}.",
+                        changed,
+                        owner=owner,
+                    )
+                )
             except (PermissionDenied, ValueError) as exc:
                 st.error(str(exc))
 
@@ -99,12 +96,12 @@ def _bulk_assign(actor: Actor, items: list[WorkItem], owners: list[str]) -> None
 def _open_thread(items: list[WorkItem]) -> None:
     left, right = st.columns([3, 1])
     choice = left.selectbox(
-        "Open case",
+        _("Open case"),
         [i.thread_id for i in items],
         format_func=lambda tid: f"{tid}: {next(i.text for i in items if i.thread_id == tid)[:80]}",
         key="open_case",
     )
-    if right.button("Open", key="open_button") and choice is not None:
+    if right.button(_("Open"), key="open_button") and choice is not None:
         st.session_state[THREAD_KEY] = int(choice)
         st.switch_page(THREAD_PAGE)
 
@@ -114,34 +111,49 @@ def queue_view(actor: Actor, scope: Scope, filters: QueueFilters) -> list[WorkIt
     with session_factory()() as session:
         items = desk_queue(session, actor, scope=scope, filters=filters)
     if not items:
-        st.info(EMPTY_MESSAGE)
+        st.info(_(EMPTY_MESSAGE))
         return []
-    st.caption(f"{len(items)} threads, most urgent first (clock, negativity, reach, rating), then oldest.")
-    st.dataframe(
+    st.caption(
+        _n(
+            "{n} thread, most urgent first (clock, negativity, reach, rating), then oldest.",
+            "{n} threads, most urgent first (clock, negativity, reach, rating), then oldest.",
+            len(items),
+        )
+    )
+    shown = st.session_state.get(SHOWN_KEY) or [item.thread_id for item in items]
+    event = st.dataframe(
         queue_frame(items),
         hide_index=True,
         width="stretch",
         column_config={
-            "Negativity": st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0),
-            "Text": st.column_config.TextColumn(width="large"),
+            _("Negativity"): st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0),
+            _("Text"): st.column_config.TextColumn(width="large"),
         },
+        key=QUEUE_TABLE,
+        on_select="rerun",  # a click on a row (any cell, or its box at the left) opens its thread
+        selection_mode=["single-row", "single-cell"],
     )
+    # the clicked row is one of those the user saw (the last run's), not of a refreshed order
+    st.session_state[SHOWN_KEY] = [item.thread_id for item in items]
+    selection = event.selection if event is not None else None
+    rows = [*selection.rows, *(row for row, _ in selection.cells)] if selection is not None else []
+    if rows and 0 <= rows[0] < len(shown):
+        st.session_state[THREAD_KEY] = int(shown[rows[0]])
+        st.switch_page(THREAD_PAGE)
     return items
 
 
 actor = require("queue.view")
-st.header("Queue")
+st.header(_("Queue"))
 with session_factory()() as _session:
     _options = filter_options(_session)
-_scope = st.radio(
-    "Show", SCOPES, format_func=lambda s: SCOPE_LABELS[s], horizontal=True, key="queue_scope", index=3
-)
-_chosen_filters = _filters(_options)
+_scope, _chosen_filters = queue_filters(actor, _options)  # saved views, scope, filters (tags too)
 
 
 @st.fragment(run_every=timedelta(seconds=get_settings().desk_refresh_s))
 def _live() -> None:
     live_actor = fragment_actor("queue.view")  # not the page's `actor`: that is the last full run's
+    followups_section(live_actor)  # low survey scores to follow up today
     items = queue_view(live_actor, _scope, _chosen_filters)
     if items:
         _open_thread(items)

@@ -13,11 +13,14 @@ import streamlit as st
 
 from core.db.models import LABELS
 from core.db.models_desk import COMPENSATION_KINDS
+from core.i18n import N_, _, format_decimal
 from core.settings import get_settings
 from desk.app_pages._format import format_left, when
 from desk.app_pages._resources import session_factory
 from desk.app_pages._session import THREAD_KEY, fragment_actor, require
-from desk.services import presence
+from desk.app_pages._surveys import survey_panel, survey_policy
+from desk.app_pages._tags_panel import tags_panel
+from desk.services import labels, presence
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.corrections import correct_label
 from desk.services.replies import StaleThread, dispatch, retry_reply, send_reply
@@ -47,6 +50,17 @@ from desk.services.threads import (
 )
 
 STATUS_CHOICES = ("open", "waiting", "resolved", "closed")
+COMPENSATION_NAMES = {
+    "promo_code": N_("promo code"),
+    "bonus": N_("bonus"),
+    "refund": N_("refund"),
+    "gift": N_("gift"),
+    "other": N_("other"),
+}
+
+
+def _compensation_name(kind: str) -> str:
+    return _(COMPENSATION_NAMES[kind]) if kind in COMPENSATION_NAMES else kind
 
 
 def _publish(reply: object) -> None:
@@ -99,28 +113,43 @@ def live_panel(thread_id: int) -> None:
         replies = desk_replies(session, thread)
     # status and owner change while the page is open (a confirmed reply, a reassignment): shown here
     st.text(
-        f"{thread.source} · brand {thread.brand or '-'} · status {thread.status}"
-        f" · owner {thread.assigned_to or '-'}"
-        f" · team {(desk.team if desk else None) or '-'} · negativity {thread.max_negativity:.2f}"
+        _(
+            "{source} · brand {brand} · status {status} · owner {owner} · team {team}"
+            " · negativity {negativity}"
+        ).format(
+            source=thread.source,
+            brand=thread.brand or "-",
+            status=labels.thread_status(thread.status),
+            owner=thread.assigned_to or "-",
+            team=(desk.team if desk else None) or "-",
+            negativity=format_decimal(thread.max_negativity, 2),
+        )
     )
     if others:
-        st.warning("Also viewing this thread: " + ", ".join(others), icon=":material/group:")
+        st.warning(
+            _("Also viewing this thread: {names}").format(names=", ".join(others)), icon=":material/group:"
+        )
     if overdue:
-        st.warning("Status update due: tell the customer where the case stands.", icon=":material/alarm:")
+        st.warning(_("Status update due: tell the customer where the case stands."), icon=":material/alarm:")
     cols = st.columns(len(states) or 1)
     for col, state in zip(cols, states, strict=False):
         left = (
             format_left(state.due_at - now) if state.due_at and state.state in ("running", "missed") else ""
         )
-        col.metric(state.clock.replace("_", " "), state.state, left or None, delta_color="off")
+        col.metric(
+            labels.clock(state.clock), labels.clock_state(state.state), left or None, delta_color="off"
+        )
     if replies:
-        st.subheader("Replies from the desk")
+        st.subheader(_("Replies from the desk"))
     for r in replies:
         outcome = r.url or r.error or ""
-        st.text(f"reply · {r.agent} · {when(r.created_at)} · status: {r.status}  {outcome}".rstrip())
+        line = _("reply · {agent} · {when} · status: {status}").format(
+            agent=r.agent, when=when(r.created_at), status=labels.reply_status(r.status)
+        )
+        st.text(f"{line}  {outcome}".rstrip())
         st.code(r.text, language=None, wrap_lines=True)
         can_retry = r.status == "failed" and actor.can("thread.reply")
-        if can_retry and st.button("Send again", key=f"retry_{r.reply_id}", icon=":material/refresh:"):
+        if can_retry and st.button(_("Send again"), key=f"retry_{r.reply_id}", icon=":material/refresh:"):
             _retry(actor, r.reply_id)
 
 
@@ -132,7 +161,7 @@ def _retry(actor: Actor, reply_id: str) -> None:
     except (ValueError, PermissionDenied) as exc:
         st.error(str(exc))
     else:
-        st.toast("The reply is queued again.")
+        st.toast(_("The reply is queued again."))
 
 
 def _redeliver_after() -> timedelta:
@@ -142,46 +171,63 @@ def _redeliver_after() -> timedelta:
 def conversation(thread_id: int) -> None:
     with session_factory()() as session:
         items = messages(session, thread_id)
-    st.subheader("Conversation")
+    st.subheader(_("Conversation"))
     for m in items:
-        who = "BRAND" if m.is_brand else "customer"
-        st.text(f"{when(m.created_at)} · {who} · {m.author} · negativity {m.negativity:.2f} ({m.label})")
+        who = _("BRAND") if m.is_brand else _("customer")
+        st.text(
+            _("{when} · {who} · {author} · negativity {negativity} ({label})").format(
+                when=when(m.created_at),
+                who=who,
+                author=m.author,
+                negativity=format_decimal(m.negativity, 2),
+                label=labels.sentiment(m.label),
+            )
+        )
         st.code(m.text, language=None, wrap_lines=True)
     customer = [m for m in items if not m.is_brand]
     if len(customer) > 1:
-        st.caption("Negativity trajectory (customer messages)")
+        st.caption(_("Negativity trajectory (customer messages)"))
+        time_title, negativity_title = _("Time"), _("Negativity")
         st.line_chart(
             pd.DataFrame(
-                {"time": [m.created_at for m in customer], "negativity": [m.negativity for m in customer]}
+                {
+                    time_title: [m.created_at for m in customer],
+                    negativity_title: [m.negativity for m in customer],
+                }
             ),
-            x="time",
-            y="negativity",
+            x=time_title,
+            y=negativity_title,
         )
 
 
 def author_panel(thread_id: int) -> None:
     with session_factory()() as session:
-        thread, _ = get_thread(session, thread_id)
+        thread, _desk_row = get_thread(session, thread_id)
         card = author_card(session, thread)
-    st.subheader("Author")
+    st.subheader(_("Author"))
     if card is None:
-        st.text("unknown")
+        st.text(_("unknown"))
         return
     st.text(f"{card.name} {card.handle or ''}".strip())
-    st.text(f"followers: {card.followers if card.followers is not None else 'unknown'}")
+    followers = card.followers if card.followers is not None else _("unknown")
+    st.text(_("followers: {n}").format(n=followers))
     if card.earlier_threads:
+        earlier = [
+            (tid, source, labels.thread_status(status), first)
+            for tid, source, status, first in card.earlier_threads
+        ]
         st.dataframe(
-            pd.DataFrame(card.earlier_threads, columns=["Case", "Source", "Status", "First message"]),
+            pd.DataFrame(earlier, columns=[_("Case"), _("Source"), _("Status"), _("First message")]),
             hide_index=True,
         )
     else:
-        st.text("no earlier threads")
+        st.text(_("no earlier threads"))
 
 
 def composer(actor: Actor, thread_id: int) -> None:
-    st.subheader("Reply")
+    st.subheader(_("Reply"))
     with session_factory()() as session:
-        thread, _ = get_thread(session, thread_id)
+        thread, _desk_row = get_thread(session, thread_id)
         card = author_card(session, thread)
         templates = {t.name: t.body for t in list_templates(session)}
     values = {
@@ -190,19 +236,20 @@ def composer(actor: Actor, thread_id: int) -> None:
         "agent_name": actor.username,
         "brand": thread.brand,
     }
-    names = ["(none)", *templates]
-    chosen = st.selectbox("Template", names, key=f"template_{thread_id}")
+    no_template = _("(none)")
+    names = [no_template, *templates]
+    chosen = st.selectbox(_("Template"), names, key=f"template_{thread_id}")
     draft_key = f"draft_{thread_id}"
     if st.session_state.get(f"applied_{thread_id}") != chosen:
         st.session_state[f"applied_{thread_id}"] = chosen
-        if chosen != "(none)":
+        if chosen != no_template and chosen in templates:
             st.session_state[draft_key] = render(templates[chosen], values)
     if st.session_state.pop(f"clear_{thread_id}", False):
         st.session_state[draft_key] = ""
-    text = st.text_area("Your reply", key=draft_key, height=120)
+    text = st.text_area(_("Your reply"), key=draft_key, height=120)
     if not actor.can("thread.reply"):
         return
-    if st.button("Send reply", type="primary", key=f"send_{thread_id}"):
+    if st.button(_("Send reply"), type="primary", key=f"send_{thread_id}"):
         try:
             with session_factory()() as session:
                 reply = send_reply(session, actor, thread_id, text, _opened(thread_id))
@@ -215,19 +262,19 @@ def composer(actor: Actor, thread_id: int) -> None:
             st.session_state.pop(f"stale_{thread_id}", None)
             _reload(thread_id)
             if sent:
-                st.session_state[f"sent_{thread_id}"] = "Reply queued for sending."
+                st.session_state[f"sent_{thread_id}"] = _("Reply queued for sending.")
             else:
-                st.session_state[f"sent_{thread_id}"] = (
+                st.session_state[f"sent_{thread_id}"] = _(
                     "Reply saved. The broker did not answer: it is handed over as soon as it does."
                 )
             st.session_state[f"clear_{thread_id}"] = True
             st.rerun()
     changes = st.session_state.get(f"stale_{thread_id}")
     if changes:
-        st.error("Reply refused: the thread changed since you opened the composer.")
+        st.error(_("Reply refused: the thread changed since you opened the composer."))
         for change in changes:
             st.text(change)
-        if st.button("Reload the thread and review", key=f"reload_{thread_id}"):
+        if st.button(_("Reload the thread and review"), key=f"reload_{thread_id}"):
             st.session_state.pop(f"stale_{thread_id}", None)
             _reload(thread_id)
             st.rerun()
@@ -239,42 +286,61 @@ def composer(actor: Actor, thread_id: int) -> None:
 def actions(actor: Actor, thread_id: int) -> None:
     status_col, note_col = st.columns(2)
     with status_col.form(f"status_form_{thread_id}"):
-        status = st.selectbox("Status", STATUS_CHOICES)
-        if st.form_submit_button("Set status"):
-            _apply(lambda s: set_status(s, actor, thread_id, status))
+        status = st.selectbox(_("Status"), STATUS_CHOICES, format_func=labels.thread_status)
+        if st.form_submit_button(_("Set status")):
+            _apply(lambda s: set_status(s, actor, thread_id, status, surveys=survey_policy()))
     with note_col.form(f"note_form_{thread_id}", clear_on_submit=True):
-        note = st.text_area("Internal note", height=68)
-        if st.form_submit_button("Add note"):
+        note = st.text_area(_("Internal note"), height=68)
+        if st.form_submit_button(_("Add note")):
             _apply(lambda s: add_note(s, actor, thread_id, note))
-    with st.expander("Compensation"), st.form(f"comp_form_{thread_id}", clear_on_submit=True):
-        kind = st.selectbox("Type", COMPENSATION_KINDS)
-        value = st.number_input("Value", min_value=0.0, step=100.0)
-        code = st.text_input("Code")
-        if st.form_submit_button("Record compensation"):
+    with st.expander(_("Compensation")), st.form(f"comp_form_{thread_id}", clear_on_submit=True):
+        kind = st.selectbox(_("Type"), COMPENSATION_KINDS, format_func=_compensation_name)
+        value = st.number_input(_("Value"), min_value=0.0, step=100.0)
+        code = st.text_input(_("Code"))
+        if st.form_submit_button(_("Record compensation")):
             _apply(lambda s: add_compensation(s, actor, thread_id, kind, float(value), code=code))
     with session_factory()() as session:
         shown_notes = notes(session, thread_id)
         given = compensations(session, thread_id)
     for n in shown_notes:
-        st.text(f"note · {n.author} · {when(n.created_at)}: {n.text}")
+        st.text(
+            _("note · {author} · {when}: {text}").format(
+                author=n.author, when=when(n.created_at), text=n.text
+            )
+        )
     for c in given:
-        st.text(f"compensation · {c.kind} {c.value:g} {c.code or ''} · {c.given_by} · {when(c.created_at)}")
+        st.text(
+            _("compensation · {kind} {value} {code} · {by} · {when}").format(
+                kind=_compensation_name(c.kind),
+                value=f"{c.value:g}",
+                code=c.code or "",
+                by=c.given_by,
+                when=when(c.created_at),
+            )
+        )
 
 
 def duplicates(actor: Actor, thread_id: int) -> None:
     with session_factory()() as session:
         suggestions = suggest_duplicates(session, thread_id)
         merged = merged_threads(session, thread_id)
-    with st.expander(f"Possible duplicates ({len(suggestions)}) and merged threads ({len(merged)})"):
+    title = _("Possible duplicates ({n}) and merged threads ({merged})").format(
+        n=len(suggestions), merged=len(merged)
+    )
+    with st.expander(title):
         for s in suggestions:
             left, right = st.columns([4, 1])
-            left.text(f"case {s.thread_id} · {s.source} · {s.reason}: {s.text[:160]}")
-            if right.button("Merge here", key=f"merge_{s.thread_id}"):
+            left.text(
+                _("case {id} · {source} · {reason}: {text}").format(
+                    id=s.thread_id, source=s.source, reason=s.reason, text=s.text[:160]
+                )
+            )
+            if right.button(_("Merge here"), key=f"merge_{s.thread_id}"):
                 _apply(lambda db, dup=s.thread_id: merge(db, actor, thread_id, dup))
         for dup in merged:
             left, right = st.columns([4, 1])
-            left.text(f"merged: case {dup}")
-            if right.button("Unmerge", key=f"unmerge_{dup}"):
+            left.text(_("merged: case {id}").format(id=dup))
+            if right.button(_("Unmerge"), key=f"unmerge_{dup}"):
                 _apply(lambda db, dup=dup: unmerge(db, actor, dup))
 
 
@@ -285,14 +351,14 @@ def corrections(actor: Actor, thread_id: int) -> None:
         items = [m for m in messages(session, thread_id) if not m.is_brand]
     if not items:
         return
-    with st.expander("Correct a sentiment label"), st.form(f"correct_form_{thread_id}"):
+    with st.expander(_("Correct a sentiment label")), st.form(f"correct_form_{thread_id}"):
         chosen = st.selectbox(
-            "Message",
+            _("Message"),
             [m.mention_id for m in items],
             format_func=lambda i: next(m.text[:80] for m in items if m.mention_id == i),
         )
-        label = st.selectbox("Correct label", LABELS)
-        if st.form_submit_button("Save correction"):
+        label = st.selectbox(_("Correct label"), LABELS, format_func=labels.sentiment)
+        if st.form_submit_button(_("Save correction")):
             _apply(lambda s: correct_label(s, actor, int(chosen), label))
 
 
@@ -310,16 +376,16 @@ def _apply(action: object) -> None:
 actor = require("thread.view")
 thread_id = _thread_id()
 if thread_id is None:
-    st.info("Open a case from the queue.")
+    st.info(_("Open a case from the queue."))
     st.stop()
 assert thread_id is not None
 try:
     with session_factory()() as _session:
         get_thread(_session, thread_id)  # raises ThreadNotFound
 except ThreadNotFound:
-    st.error(f"No case {thread_id}.")
+    st.error(_("No case {id}.").format(id=thread_id))
     st.stop()
-st.header(f"Case {case_number(thread_id)}")
+st.header(_("Case {number}").format(number=case_number(thread_id)))
 _opened(thread_id)
 # The self-refreshing panel is drawn last, into a slot at the top: a fragment rerun that fires while
 # the full page is still running would otherwise cut off whatever comes after it.
@@ -331,7 +397,9 @@ with main:
     actions(actor, thread_id)
 with side:
     author_panel(thread_id)
+    tags_panel(actor, thread_id)
     duplicates(actor, thread_id)
     corrections(actor, thread_id)
+    survey_panel(actor, thread_id)
 with live_slot:
     live_panel(thread_id)

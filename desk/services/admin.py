@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
+from core.i18n import _
 from desk.services import audit
 from desk.services.auth import Actor, AuthError, add_user, check, set_active, set_password
-from desk.services.calendar_store import save_calendar
+from desk.services.calendar_store import delete_brand_calendar, save_calendar
 from desk.services.clocks import BusinessCalendar
 
 
@@ -20,7 +21,7 @@ def add_team(session: Session, actor: Actor, name: str) -> None:
     check(actor, "admin.edit")
     name = name.strip()
     if not name:
-        raise ValueError("a team needs a name")
+        raise ValueError(_("a team needs a name"))
     if session.get(DeskTeam, name) is None:
         session.add(DeskTeam(name=name))
         audit.record(session, actor.username, "team", None, name=name)
@@ -44,7 +45,7 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
 def set_user_active(session: Session, actor: Actor, username: str, active: bool) -> None:
     check(actor, "admin.edit")
     if username == actor.username and not active:
-        raise AuthError("you cannot disable yourself")
+        raise AuthError(_("you cannot disable yourself"))
     set_active(session, username, active)
     audit.record(session, actor.username, "user", None, username=username, active=active)
 
@@ -53,7 +54,7 @@ def update_user(session: Session, actor: Actor, username: str, *, team: str | No
     check(actor, "admin.edit")
     user = session.get(DeskUser, username)
     if user is None:
-        raise AuthError(f"no user {username!r}")
+        raise AuthError(_("no user {username!r}").format(username=username))
     user.team, user.cap = team, cap
     audit.record(session, actor.username, "user", None, username=username, team=team, cap=cap)
 
@@ -65,7 +66,7 @@ def rules(session: Session) -> list[RoutingRule]:
 def add_rule(session: Session, actor: Actor, rule: RoutingRule) -> None:
     check(actor, "admin.edit")
     if not rule.team:
-        raise ValueError("a rule needs a team")
+        raise ValueError(_("a rule needs a team"))
     add_team(session, actor, rule.team)
     session.add(rule)
     audit.record(session, actor.username, "rule", None, team=rule.team, position=rule.position)
@@ -88,7 +89,7 @@ def add_shift(
 ) -> None:
     check(actor, "admin.edit")
     if not 0 <= weekday <= 6 or not 0 <= start_min < end_min <= 24 * 60:
-        raise ValueError("a shift needs a weekday 0-6 and a start before its end")
+        raise ValueError(_("a shift needs a weekday 0-6 and a start before its end"))
     session.add(DeskShift(username=username, weekday=weekday, start_min=start_min, end_min=end_min))
     audit.record(session, actor.username, "shift", None, username=username, weekday=weekday)
 
@@ -101,7 +102,19 @@ def delete_shift(session: Session, actor: Actor, shift_id: int) -> None:
         audit.record(session, actor.username, "shift", None, deleted=shift_id)
 
 
-def set_calendar(session: Session, actor: Actor, calendar: BusinessCalendar) -> None:
+def set_calendar(
+    session: Session, actor: Actor, calendar: BusinessCalendar, brand: str | None = None
+) -> None:
+    """The desk's calendar, or with `brand` that brand's own one."""
     check(actor, "admin.edit")
-    save_calendar(session, calendar)
-    audit.record(session, actor.username, "calendar", None, **calendar.to_json())
+    save_calendar(session, calendar, brand)
+    audit.record(session, actor.username, "calendar", None, brand=brand, **calendar.to_json())
+
+
+def reset_brand_calendar(session: Session, actor: Actor, brand: str) -> bool:
+    """The brand works by the desk's calendar again."""
+    check(actor, "admin.edit")
+    gone = delete_brand_calendar(session, brand)
+    if gone:
+        audit.record(session, actor.username, "calendar", None, brand=brand, reset=True)
+    return gone

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.db.alerts import acknowledge, active_alerts
 from core.db.models_analytics import AlertRow
 from core.db.models_desk import DeskSetting
+from core.i18n import _
 from desk.services import audit
 from desk.services.auth import Actor, PermissionDenied
 
@@ -29,12 +30,14 @@ def dismiss_alert(session: Session, actor: Actor, alert_id: str, now: datetime |
     """Acknowledge the alert for everyone (does not commit)."""
     if not actor.can("alert.dismiss"):
         raise PermissionDenied(
-            f"{actor.username} ({actor.role}) may not dismiss a spike alert for everyone: only a manager "
-            "or an admin may; hide it for yourself instead"
+            _(
+                "{user} ({role}) may not dismiss a spike alert for everyone: only a manager "
+                "or an admin may; hide it for yourself instead"
+            ).format(user=actor.username, role=actor.role)
         )
     row = session.get(AlertRow, alert_id)
     if row is None:
-        raise LookupError(f"no alert {alert_id}")
+        raise LookupError(_("no alert {id}").format(id=alert_id))
     now = now or datetime.now(UTC)
     acknowledge(session, alert_id, actor.username, now)
     audit.record(session, actor.username, "alert_dismiss", None, at=now, alert_id=alert_id, brand=row.brand)

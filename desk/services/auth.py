@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models_desk import ROLES, DeskUser
+from core.i18n import N_, _
 from desk.services.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
 # OWASP's argon2id minimum (19 MiB, 2 passes): a sign-in flood cannot take the server's memory.
@@ -67,17 +68,25 @@ class Actor:
     must_change_password: bool = False
     # sessions signed in before it have ended (see desk.app_pages._session)
     password_changed_at: datetime | None = None
+    # the user's own language ("ru", "en"); None: MD_DESK_LANGUAGE
+    language: str | None = None
 
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]
 
 
 SYSTEM: Final = Actor("system", "admin")
+# compared by change_password (desk.services.signin), which counts these failures
+WRONG_CURRENT_PASSWORD: Final = N_("the current password is wrong")
 
 
 def check(actor: Actor, permission: str) -> None:
     if not actor.can(permission):
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {permission}")
+        raise PermissionDenied(
+            _("{user} ({role}) may not {permission}").format(
+                user=actor.username, role=actor.role, permission=permission
+            )
+        )
 
 
 def hash_password(password: str, username: str | None = None) -> str:
@@ -125,11 +134,11 @@ def add_user(
     """Create a user (does not commit)."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise AuthError("a user name needs 1 to 64 characters")
+        raise AuthError(_("a user name needs 1 to 64 characters"))
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise AuthError(_("unknown role {role!r}: one of {roles}").format(role=role, roles=", ".join(ROLES)))
     if session.get(DeskUser, username) is not None:
-        raise AuthError(f"user {username!r} exists")
+        raise AuthError(_("user {username!r} exists").format(username=username))
     user = DeskUser(
         username=username,
         password_hash=hash_password(password, username),
@@ -149,7 +158,7 @@ def add_user(
 def set_active(session: Session, username: str, active: bool) -> None:
     user = session.get(DeskUser, username)
     if user is None:
-        raise AuthError(f"no user {username!r}")
+        raise AuthError(_("no user {username!r}").format(username=username))
     user.active = active
 
 
@@ -166,7 +175,7 @@ def set_password(session: Session, username: str, password: str, *, must_change:
     at their next sign-in, as after an administrator reset."""
     user = session.get(DeskUser, username)
     if user is None:
-        raise AuthError(f"no user {username!r}")
+        raise AuthError(_("no user {username!r}").format(username=username))
     user.password_hash = hash_password(password, username)
     user.must_change_password = must_change
     user.password_changed_at = datetime.now(UTC)
@@ -176,9 +185,9 @@ def change_own_password(session: Session, username: str, current: str, new: str)
     """The signed-in user's own change: the current password first (a left-open tab is not enough)."""
     user = session.get(DeskUser, username)
     if user is None or not user.active or not _verify(user.password_hash, current[:MAX_PASSWORD_LENGTH]):
-        raise AuthError("the current password is wrong")
+        raise AuthError(_(WRONG_CURRENT_PASSWORD))
     if new == current:
-        raise AuthError("the new password must differ from the current one")
+        raise AuthError(_("the new password must differ from the current one"))
     set_password(session, username, new)
 
 
@@ -207,6 +216,7 @@ def _actor(user: DeskUser) -> Actor:
         user.team,
         bool(user.must_change_password),
         user.password_changed_at,
+        user.language,
     )
 
 

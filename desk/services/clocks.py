@@ -13,30 +13,65 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 _MAX_DAYS = 800  # a calendar without working days would loop forever
 
+Period = tuple[time, time]
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
 
 @dataclass(frozen=True, slots=True)
 class BusinessCalendar:
+    """When the desk works, as a pure value.
+
+    A day is a working day when, in this order of precedence: the admin made it one
+    (`working_days`), the admin made it a day off (`holidays`), the production calendar makes it a
+    working weekend day (`official_working_days`) or a day off (`official_days_off`, incl. moved
+    days off), else its weekday is in `workdays`. The `official_*` sets are filled from the
+    `holidays` package by desk.services.production_calendar (for the country in `country`) when the
+    calendar is loaded, and are never stored: a newer package brings newer decrees.
+    A working day has one or more working `periods` (e.g. 09:00-13:00 and 14:00-18:00 around a
+    lunch break); `day_start`/`day_end` are the first period's start and the last one's end.
+    """
+
     tz: str = "Europe/Moscow"
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
     day_start: time = time(9, 0)
     day_end: time = time(18, 0)
     cutoff: time = time(18, 0)
     morning_due: time = time(12, 0)
-    holidays: frozenset[date] = field(default_factory=frozenset)
+    holidays: frozenset[date] = field(default_factory=frozenset)  # the admin's days off
     update_every_h: float = 4.0
     resolution_days: int = 2
+    periods: tuple[Period, ...] = ()  # empty: one period, day_start to day_end
+    working_days: frozenset[date] = field(default_factory=frozenset)  # the admin's working days
+    country: str | None = "RU"  # the production calendar pre-filled from `holidays`; None: none
+    official_days_off: frozenset[date] = field(default_factory=frozenset)
+    official_working_days: frozenset[date] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         ZoneInfo(self.tz)  # raises on an unknown zone
-        if not self.workdays:
+        if not self.workdays and not self.working_days and not self.official_working_days:
             raise ValueError("a business calendar needs at least one working day")
-        if not self.day_start < self.day_end:
-            raise ValueError("the working day must start before it ends")
+        periods = tuple(sorted(self.periods)) or ((self.day_start, self.day_end),)
+        for start, end in periods:
+            if not start < end:
+                raise ValueError(f"a working period must start before it ends ({_hhmm(start)}-{_hhmm(end)})")
+        for (_, end), (start, _) in pairwise(periods):
+            if start < end:
+                raise ValueError(f"working periods overlap ({_hhmm(start)} is before {_hhmm(end)})")
+        both = self.holidays & self.working_days
+        if both:
+            raise ValueError(f"both a day off and a working day: {min(both).isoformat()}")
+        object.__setattr__(self, "periods", periods)
+        object.__setattr__(self, "day_start", periods[0][0])
+        object.__setattr__(self, "day_end", periods[-1][1])
 
     @property
     def zone(self) -> ZoneInfo:
@@ -44,11 +79,23 @@ class BusinessCalendar:
 
     @property
     def day_hours(self) -> float:
-        start = datetime.combine(date(2000, 1, 3), self.day_start)
-        return (datetime.combine(date(2000, 1, 3), self.day_end) - start).total_seconds() / 3600
+        """Working hours in one working day (all periods)."""
+        day = date(2000, 1, 3)
+        return sum(
+            (datetime.combine(day, end) - datetime.combine(day, start)).total_seconds() / 3600
+            for start, end in self.periods
+        )
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() in self.workdays and day not in self.holidays
+        if day in self.working_days:
+            return True
+        if day in self.holidays:
+            return False
+        if day in self.official_working_days:
+            return True
+        if day in self.official_days_off:
+            return False
+        return day.weekday() in self.workdays
 
     def next_business_day(self, day: date) -> date:
         for _ in range(_MAX_DAYS):
@@ -61,33 +108,68 @@ class BusinessCalendar:
         """A local wall-clock time as UTC."""
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
+    def open_spans(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The working periods of a local day as aware local datetimes (none on a day off)."""
+        if not self.is_business_day(day):
+            return []
+        zone = self.zone
+        return [
+            (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))
+            for start, end in self.periods
+        ]
+
     def to_json(self) -> dict[str, Any]:
+        """What is stored (the official days are not: they come from the package at load)."""
         return {
             "tz": self.tz,
             "workdays": list(self.workdays),
-            "day_start": self.day_start.strftime("%H:%M"),
-            "day_end": self.day_end.strftime("%H:%M"),
-            "cutoff": self.cutoff.strftime("%H:%M"),
-            "morning_due": self.morning_due.strftime("%H:%M"),
+            "day_start": _hhmm(self.day_start),
+            "day_end": _hhmm(self.day_end),
+            "periods": [[_hhmm(start), _hhmm(end)] for start, end in self.periods],
+            "cutoff": _hhmm(self.cutoff),
+            "morning_due": _hhmm(self.morning_due),
             "holidays": sorted(d.isoformat() for d in self.holidays),
+            "working_days": sorted(d.isoformat() for d in self.working_days),
+            "country": self.country,
             "update_every_h": self.update_every_h,
             "resolution_days": self.resolution_days,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BusinessCalendar:
+        """Reads what to_json wrote, and calendars stored before periods, working days and the
+        production calendar existed (those get one period and the default country's calendar)."""
         default = cls()
+        periods = tuple(
+            (time.fromisoformat(start), time.fromisoformat(end)) for start, end in data.get("periods") or ()
+        )
         return cls(
             tz=str(data.get("tz", default.tz)),
             workdays=tuple(int(d) for d in data.get("workdays", default.workdays)),
             day_start=time.fromisoformat(data.get("day_start", "09:00")),
             day_end=time.fromisoformat(data.get("day_end", "18:00")),
+            periods=periods,
             cutoff=time.fromisoformat(data.get("cutoff", "18:00")),
             morning_due=time.fromisoformat(data.get("morning_due", "12:00")),
             holidays=frozenset(date.fromisoformat(d) for d in data.get("holidays", [])),
+            working_days=frozenset(date.fromisoformat(d) for d in data.get("working_days", [])),
+            country=data.get("country", default.country) or None,
             update_every_h=float(data.get("update_every_h", default.update_every_h)),
             resolution_days=int(data.get("resolution_days", default.resolution_days)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarBook:
+    """The desk's calendar and the brands' own ones (a brand without one works by the desk's)."""
+
+    desk: BusinessCalendar
+    brands: dict[str, BusinessCalendar] = field(default_factory=dict)  # keys: brand names, lower case
+
+    def for_brand(self, brand: str | None) -> BusinessCalendar:
+        if brand is None:
+            return self.desk
+        return self.brands.get(brand.strip().lower(), self.desk)
 
 
 def first_response_due(calendar: BusinessCalendar, posted_at: datetime) -> datetime:
@@ -99,14 +181,12 @@ def first_response_due(calendar: BusinessCalendar, posted_at: datetime) -> datet
 
 
 def add_business_hours(calendar: BusinessCalendar, start: datetime, hours: float) -> datetime:
-    """`start` plus `hours` of working time (time outside working hours does not count)."""
+    """`start` plus `hours` of working time (nights, days off and breaks do not count)."""
     remaining = timedelta(hours=hours)
     local = start.astimezone(calendar.zone)
     day, cursor = local.date(), local
     for _ in range(_MAX_DAYS):
-        if calendar.is_business_day(day):
-            open_at = datetime.combine(day, calendar.day_start, tzinfo=calendar.zone)
-            close_at = datetime.combine(day, calendar.day_end, tzinfo=calendar.zone)
+        for open_at, close_at in calendar.open_spans(day):
             begin = max(cursor, open_at)
             if begin < close_at:
                 available = close_at - begin
@@ -126,9 +206,7 @@ def business_hours_between(calendar: BusinessCalendar, start: datetime, end: dat
     local_end = end.astimezone(calendar.zone)
     day, cursor = start.astimezone(calendar.zone).date(), start.astimezone(calendar.zone)
     while day <= local_end.date():
-        if calendar.is_business_day(day):
-            open_at = datetime.combine(day, calendar.day_start, tzinfo=calendar.zone)
-            close_at = datetime.combine(day, calendar.day_end, tzinfo=calendar.zone)
+        for open_at, close_at in calendar.open_spans(day):
             begin, finish = max(cursor, open_at), min(local_end, close_at)
             if finish > begin:
                 total += finish - begin

@@ -31,12 +31,21 @@ def _name(cluster_terms: Counter[str], all_terms: Counter[str], clusters: int) -
     return ", ".join(best) if best else "(mixed)"
 
 
-def complaint_topics(
-    texts: Sequence[str], embed: Embedder, max_topics: int = 5, examples: int = 3, seed: int = 0
-) -> list[ComplaintTopic]:
-    """The most frequent complaint topics of `texts`, largest first."""
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """One cluster of `texts`: its name and the indices of its members, closest to its centre first."""
+
+    name: str
+    members: tuple[int, ...]
+
+
+def complaint_clusters(
+    texts: Sequence[str], embed: Embedder, max_topics: int = 5, seed: int = 0
+) -> list[Cluster]:
+    """The clusters of `texts` (k = sqrt(n/2), at most `max_topics`), largest first. The weekly
+    report clusters two weeks together and counts each cluster's members per week."""
     if len(texts) < 2:
-        return [ComplaintTopic(_fallback(texts), len(texts), tuple(texts))] if texts else []
+        return [Cluster(_fallback(texts), tuple(range(len(texts))))] if texts else []
     from sklearn.cluster import KMeans
 
     vectors = np.asarray(embed(list(texts)), dtype=np.float64)
@@ -48,21 +57,29 @@ def complaint_topics(
     all_terms: Counter[str] = Counter()
     for counter in per_cluster:
         all_terms.update(counter)
-    topics = []
+    clusters = []
     for c in range(k):
         members = np.flatnonzero(labels == c)
         if not len(members):
             continue
         centre = vectors[members].mean(axis=0)
         order = members[np.argsort(np.linalg.norm(vectors[members] - centre, axis=1))]
-        topics.append(
-            ComplaintTopic(
-                _name(per_cluster[c], all_terms, k),
-                len(members),
-                tuple(dict.fromkeys(texts[int(i)] for i in order))[:examples],
-            )
+        clusters.append(Cluster(_name(per_cluster[c], all_terms, k), tuple(int(i) for i in order)))
+    return sorted(clusters, key=lambda c: (-len(c.members), c.name))
+
+
+def complaint_topics(
+    texts: Sequence[str], embed: Embedder, max_topics: int = 5, examples: int = 3, seed: int = 0
+) -> list[ComplaintTopic]:
+    """The most frequent complaint topics of `texts`, largest first."""
+    if len(texts) < 2:
+        return [ComplaintTopic(_fallback(texts), len(texts), tuple(texts))] if texts else []
+    return [
+        ComplaintTopic(
+            c.name, len(c.members), tuple(dict.fromkeys(texts[i] for i in c.members))[:examples]
         )
-    return sorted(topics, key=lambda t: (-t.size, t.name))
+        for c in complaint_clusters(texts, embed, max_topics, seed)
+    ]
 
 
 def _fallback(texts: Sequence[str]) -> str:

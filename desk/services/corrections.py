@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import LABELS, Mention
 from core.db.models_desk import SentimentCorrection
+from core.i18n import _
 from desk.services import audit
 from desk.services.auth import Actor, check
 
@@ -18,10 +19,10 @@ def correct_label(session: Session, actor: Actor, mention_id: int, label: str) -
     """Record the corrected label (the mention's own scores stay as the model gave them)."""
     check(actor, "mention.correct")
     if label not in LABELS:
-        raise ValueError(f"unknown label {label!r}")
+        raise ValueError(_("unknown label {label!r}").format(label=label))
     mention = session.get(Mention, mention_id)
     if mention is None:
-        raise LookupError(f"no mention {mention_id}")
+        raise LookupError(_("no mention {id}").format(id=mention_id))
     row = SentimentCorrection(
         mention_id=mention.id,
         text=mention.text,

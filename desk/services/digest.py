@@ -18,11 +18,19 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.brands import Targets
 from core.db.alerts import alert_of, alerts_between
 from core.db.models import Mention, Thread
-from desk.services.clocks import BusinessCalendar
+from core.i18n import _, format_date, format_decimal, format_percent, language
+from core.notify.alerts import headline as alert_headline
+from desk.services.clocks import BusinessCalendar, CalendarBook
 from desk.services.complaints import ComplaintTopic, Embedder, complaint_topics
+from desk.services.desk_time import show
 from desk.services.kpis import Kpis, Period, kpi_table
+from desk.services.labels import thread_status
+from desk.services.survey_kpis import SatisfactionRow, satisfaction_table, summary_line
+from desk.services.targets import TargetCheck, judge, overall_targets
+from desk.services.targets import render_html as targets_html
 from schemas import Alert
 
 OPEN_STATUSES = ("new", "open", "waiting")
@@ -61,6 +69,8 @@ class Digest:
     complaints: list[ComplaintTopic]  # clusters of negative mentions
     kpis: Kpis
     oldest_open: list[OpenThread]
+    targets: tuple[TargetCheck, ...] = ()  # the KPIs against the brands' targets (red/green)
+    satisfaction: SatisfactionRow | None = None  # CSAT, NPS, response rate of the day's surveys
 
 
 def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -88,9 +98,10 @@ def build_digest(
     *,
     zone: str = "UTC",
     now: datetime | None = None,
-    calendar: BusinessCalendar | None = None,
+    calendar: BusinessCalendar | CalendarBook | None = None,
     embed: Embedder | None = None,
     oldest: int = 5,
+    targets: dict[str, Targets] | None = None,
 ) -> Digest:
     start, end = day_bounds(day, zone)
     week_start = day_bounds(day - timedelta(days=7), zone)[0]
@@ -124,6 +135,8 @@ def build_digest(
         complaints=complaints,
         kpis=kpi_row.kpis,
         oldest_open=_oldest_open(session, end, oldest),
+        targets=tuple(judge(kpi_row.kpis, overall_targets(targets or {}))),
+        satisfaction=satisfaction_table(session, start, end, zone=tz, targets=targets or {})[0],
     )
 
 
@@ -175,17 +188,17 @@ def charts(digest: Digest) -> dict[str, bytes]:
     import vl_convert as vlc
 
     base = alt.Chart(digest.hourly).encode(
-        x=alt.X("hour:O", title="hour"), color=alt.Color("series:N", title=None)
+        x=alt.X("hour:O", title=_("hour")), color=alt.Color("series:N", title=None)
     )
     volume = (
         base.mark_line(point=True)
-        .encode(y=alt.Y("mentions:Q", title="mentions"))
-        .properties(width=520, height=160, title="Mentions per hour")
+        .encode(y=alt.Y("mentions:Q", title=_("mentions")))
+        .properties(width=520, height=160, title=_("Mentions per hour"))
     )
     negative = (
         base.mark_line(point=True)
-        .encode(y=alt.Y("negative:Q", title="negative"))
-        .properties(width=520, height=160, title="Negative mentions per hour")
+        .encode(y=alt.Y("negative:Q", title=_("negative")))
+        .properties(width=520, height=160, title=_("Negative mentions per hour"))
     )
     return {
         "volume": vlc.vegalite_to_png(volume.to_json(), scale=1.5),
@@ -215,12 +228,28 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _h1(text: str) -> str:
+    return f'<h1 style="{_CSS["h1"]}">{_e(text)}</h1>'
+
+
+def _h2(text: str) -> str:
+    return f'<h2 style="{_CSS["h2"]}">{_e(text)}</h2>'
+
+
+def _muted(text: str) -> str:
+    return f'<div style="{_CSS["muted"]}">{_e(text)}</div>'
+
+
+def _title(day: str) -> str:
+    return _("mentiondesk digest {day}").format(day=day)
+
+
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return "–" if value is None else format_percent(value, 0)
 
 
 def _hours(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} h"
+    return "–" if value is None else _("{hours} h").format(hours=format_decimal(value, 1))
 
 
 def _card(label: str, value: str, note: str = "") -> str:
@@ -242,78 +271,90 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 def render_html(digest: Digest, images: dict[str, str]) -> str:
     """The digest as one HTML document; `images` maps chart names to their src (cid:… or data:…)."""
     d, k = digest, digest.kpis
+    day = d.day.isoformat() if language() == "en" else format_date(d.day, "long")
+    average = _("7-day average {value}")
     parts = [
-        f'<h1 style="{_CSS["h1"]}">mentiondesk daily digest: {_e(d.day.isoformat())}</h1>',
-        f'<div style="{_CSS["muted"]}">Day in {_e(d.zone)}; averages are per day over the 7 days before.'
-        "</div>",
-        f'<h2 style="{_CSS["h2"]}">The day</h2>',
-        _card("Mentions", str(d.counts.mentions), f"7-day average {d.average.mentions}"),
-        _card("Negative", str(d.counts.negative), f"7-day average {d.average.negative}"),
-        _card("Negative share", _pct(d.counts.share), f"7-day average {_pct(d.average.share)}"),
-        _card("Spikes", str(len(d.alerts))),
+        _h1(_("mentiondesk daily digest: {day}").format(day=day)),
+        _muted(_("Day in {zone}; averages are per day over the 7 days before.").format(zone=d.zone)),
+        _h2(_("The day")),
+        _card(_("Mentions"), str(d.counts.mentions), average.format(value=d.average.mentions)),
+        _card(_("Negative"), str(d.counts.negative), average.format(value=d.average.negative)),
+        _card(_("Negative share"), _pct(d.counts.share), average.format(value=_pct(d.average.share))),
+        _card(_("Spikes"), str(len(d.alerts))),
     ]
     if d.by_source:
         parts.append(
             _table(
-                ["Source", "Mentions", "Negative", "Negative share"],
+                [_("Source"), _("Mentions"), _("Negative"), _("Negative share")],
                 [[s, str(c.mentions), str(c.negative), _pct(c.share)] for s, c in d.by_source.items()],
             )
         )
     for name in ("volume", "negative"):
         if name in images:
-            parts.append(
-                f'<div><img src="{_e(images[name])}" alt="{_e(name)} chart" style="max-width:100%"></div>'
-            )
-    parts.append(f'<h2 style="{_CSS["h2"]}">Spikes</h2>')
+            alt = _("chart: {name}").format(name=name)
+            parts.append(f'<div><img src="{_e(images[name])}" alt="{_e(alt)}" style="max-width:100%"></div>')
+    parts.append(_h2(_("Spikes")))
     if not d.alerts:
-        parts.append(f'<div style="{_CSS["muted"]}">No negativity spikes.</div>')
+        parts.append(_muted(_("No negativity spikes.")))
     for alert in d.alerts:
         examples = "".join(f"<li>{_e(x.text)}</li>" for x in alert.examples[:3])
-        terms_line = f"<div>Top terms: {_e(', '.join(alert.top_terms))}</div>" if alert.top_terms else ""
+        terms = _("Top terms: {terms}").format(terms=", ".join(alert.top_terms))
+        terms_line = f"<div>{_e(terms)}</div>" if alert.top_terms else ""
         parts.append(
-            f'<div style="{_CSS["alert"]}"><b>{_e(alert.headline())}</b>{terms_line}<ul>{examples}</ul></div>'
+            f'<div style="{_CSS["alert"]}"><b>{_e(alert_headline(alert))}</b>{terms_line}'
+            f"<ul>{examples}</ul></div>"
         )
-    parts.append(f'<h2 style="{_CSS["h2"]}">Top negative topics</h2>')
+    parts.append(_h2(_("Top negative topics")))
     if d.topics:
         parts.append(
             _table(
-                ["Topic", "Negative mentions", "Examples"],
+                [_("Topic"), _("Negative mentions"), _("Examples")],
                 [[n, str(c), " | ".join(ex)] for n, c, ex in d.topics],
             )
         )
     if d.complaints:
         parts.append(
             _table(
-                ["Complaint cluster", "Mentions", "Representative examples"],
+                [_("Complaint cluster"), _("Mentions"), _("Representative examples")],
                 [[c.name, str(c.size), " | ".join(c.examples)] for c in d.complaints],
             )
         )
     if not d.topics and not d.complaints:
-        parts.append(f'<div style="{_CSS["muted"]}">No negative topics.</div>')
-    parts.append(f'<h2 style="{_CSS["h2"]}">Service</h2>')
+        parts.append(_muted(_("No negative topics.")))
+    parts.append(_h2(_("Service")))
+    of = _("{part} of {whole}")
+    median = _("median {value}")
     parts.extend(
         [
-            _card("Cases", str(k.cases)),
-            _card("Timely first responses", _pct(k.timely_share), f"{k.timely} of {k.judged}"),
-            _card("First response", _hours(k.frt_mean_h), f"median {_hours(k.frt_median_h)}"),
-            _card("Missed", str(k.missed)),
-            _card("Update clock hits", _pct(k.update_hit_share)),
-            _card("Resolved in time", _pct(k.resolution_share)),
-            _card("First-contact resolution", _pct(k.fcr_share)),
-            _card("Won back", _pct(k.won_back_share), f"{k.won_back} of {k.came_back}"),
-            _card("Compensation", f"{k.compensation_value:g}", f"{k.compensations} granted"),
+            _card(_("Cases"), str(k.cases)),
+            _card(
+                _("Timely first responses"), _pct(k.timely_share), of.format(part=k.timely, whole=k.judged)
+            ),
+            _card(_("First response"), _hours(k.frt_mean_h), median.format(value=_hours(k.frt_median_h))),
+            _card(_("Missed"), str(k.missed)),
+            _card(_("Update clock hits"), _pct(k.update_hit_share)),
+            _card(_("Resolved in time"), _pct(k.resolution_share)),
+            _card(_("First-contact resolution"), _pct(k.fcr_share)),
+            _card(_("Won back"), _pct(k.won_back_share), of.format(part=k.won_back, whole=k.came_back)),
+            _card(_("Compensation"), f"{k.compensation_value:g}", _("{n} granted").format(n=k.compensations)),
+            _card(_("Time to resolve"), _hours(k.ttr_mean_h), median.format(value=_hours(k.ttr_median_h))),
         ]
     )
-    parts.append(f'<h2 style="{_CSS["h2"]}">Oldest unresolved threads</h2>')
+    if d.targets:
+        parts.append(targets_html(d.targets))
+    if d.satisfaction is not None and d.satisfaction.figures.asked:
+        parts.append(_h2(_("Customer satisfaction")))
+        parts.append(f"<div>{_e(summary_line(d.satisfaction))}</div>")
+    parts.append(_h2(_("Oldest unresolved threads")))
     if d.oldest_open:
         parts.append(
             _table(
-                ["Since", "Source", "Status", "Owner", "First message"],
+                [_("Since"), _("Source"), _("Status"), _("Owner"), _("First message")],
                 [
                     [
-                        f"{t.first_message_at:%Y-%m-%d %H:%M} UTC",
+                        show(t.first_message_at, ZoneInfo(d.zone)),
                         t.source,
-                        t.status,
+                        thread_status(t.status),
                         t.owner or "–",
                         t.text[:200],
                     ]
@@ -322,11 +363,11 @@ def render_html(digest: Digest, images: dict[str, str]) -> str:
             )
         )
     else:
-        parts.append(f'<div style="{_CSS["muted"]}">Nothing unresolved.</div>')
+        parts.append(_muted(_("Nothing unresolved.")))
     body = "\n".join(parts)
     return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>mentiondesk digest '
-        f'{_e(d.day.isoformat())}</title></head><body style="{_CSS["body"]}">{body}</body></html>'
+        f'<!DOCTYPE html><html lang="{language()}"><head><meta charset="utf-8"><title>{_e(_title(day))}'
+        f'</title></head><body style="{_CSS["body"]}">{body}</body></html>'
     )
 
 
@@ -339,16 +380,23 @@ def data_uri_images(pngs: dict[str, bytes]) -> dict[str, str]:
 def email_message(digest: Digest, pngs: dict[str, bytes], to: list[str], sender: str) -> EmailMessage:
     """A multipart/related e-mail: plain-text part, HTML part, the charts as CID attachments."""
     message = EmailMessage()
-    message["Subject"] = (
-        f"mentiondesk digest {digest.day.isoformat()}: {digest.counts.mentions} mentions, "
-        f"{digest.counts.negative} negative, {len(digest.alerts)} spikes"
-    )
+    counts = {
+        "day": digest.day.isoformat(),
+        "mentions": digest.counts.mentions,
+        "average": digest.average.mentions,
+        "negative": digest.counts.negative,
+        "spikes": len(digest.alerts),
+    }
+    message["Subject"] = _(
+        "mentiondesk digest {day}: {mentions} mentions, {negative} negative, {spikes} spikes"
+    ).format(**counts)
     message["From"] = sender
     message["To"] = ", ".join(to)
     message.set_content(
-        f"Daily digest {digest.day.isoformat()}: {digest.counts.mentions} mentions "
-        f"({digest.average.mentions} on an average day), {digest.counts.negative} negative, "
-        f"{len(digest.alerts)} spikes. Open the HTML part for the report."
+        _(
+            "Daily digest {day}: {mentions} mentions ({average} on an average day), {negative} negative, "
+            "{spikes} spikes. Open the HTML part for the report."
+        ).format(**counts)
     )
     message.add_alternative(
         render_html(digest, {name: f"cid:{name}@mentiondesk" for name in pngs}), subtype="html"

@@ -17,14 +17,16 @@ from core.db.models_analytics import DigestRun
 from core.notify.mail import recipients, send_message
 from core.settings import Settings
 from desk.services.complaints import Embedder
+from desk.services.desk_time import digest_zone
 from desk.services.digest import Digest, build_digest, charts, data_uri_images, email_message, render_html
+from desk.services.targets import load_targets
 
 log = logging.getLogger(__name__)
 
 
 def default_day(settings: Settings, now: datetime) -> date:
     """Yesterday, in the digest's time zone."""
-    return (now.astimezone(ZoneInfo(settings.digest_timezone)) - timedelta(days=1)).date()
+    return (now.astimezone(ZoneInfo(settings.digest_zone)) - timedelta(days=1)).date()
 
 
 def produce(
@@ -34,7 +36,10 @@ def produce(
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
-            digest = build_digest(session, day, zone=settings.digest_timezone, now=now, embed=embed)
+            zone = digest_zone(session, settings)  # MD_DIGEST_TIMEZONE, else the desk's zone
+            digest = build_digest(
+                session, day, zone=zone, now=now, embed=embed, targets=load_targets(settings)
+            )
     finally:
         engine.dispose()
     return digest, charts(digest)
@@ -130,7 +135,7 @@ def run_schedule(
     injected so tests run the policy without waiting.
     """
     hour, minute = (int(x) for x in settings.digest_time.split(":"))
-    zone = ZoneInfo(settings.digest_timezone)
+    zone = ZoneInfo(settings.digest_zone)
     backoff = backoff or Backoff()
     attempt = attempt or produce_and_send(settings)
     embed = BuiltOnce(embedder)

@@ -1,9 +1,10 @@
 """The desk's KPIs: one module of definitions (documented in the README, "KPIs").
 
 A **case** is a thread whose first customer message (non-brand author) falls in the period; it
-belongs to the day (in the calendar's time zone) of that message, to its source and brand, to its
-owner (`threads.assigned_to`) and team (`desk_threads.team`). Brand replies are mentions by brand
-accounts (`is_brand`); a reply made on the desk counts from `desk_threads.first_response_at`.
+belongs to the day (in the desk's time zone, desk.services.desk_time) of that message, to its
+source and brand (whose calendar its clocks run on), to its owner (`threads.assigned_to`) and
+team (`desk_threads.team`). Brand replies are mentions by brand accounts (`is_brand`); a reply
+made on the desk counts from `desk_threads.first_response_at`.
 
 - first response: the earliest brand answer after the first customer message.
 - timely first responses: answered by the first-response due time (clocks.first_response_due) /
@@ -18,6 +19,8 @@ accounts (`is_brand`); a reply made on the desk counts from `desk_threads.first_
 - won back: answered cases where the customer wrote again after the answer and the last customer
   message is less negative than the first / answered cases where the customer wrote again.
 - compensation: number and total value of compensations granted on the period's cases.
+- time to resolve, mean and median: business hours from the first customer message to the last
+  time the desk set the case resolved or closed (desk.services.resolution_time), over resolved cases.
 - negative share: customer mentions labelled negative / customer mentions, by creation time.
 """
 
@@ -28,14 +31,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db.models import Mention, Thread
 from core.db.models_desk import ClockEvent, Compensation, DeskThread
-from desk.services.calendar_store import load_calendar
-from desk.services.clocks import BusinessCalendar, business_hours_between, first_response_due
+from core.i18n import N_
+from desk.services.calendar_store import load_calendars
+from desk.services.clocks import BusinessCalendar, CalendarBook, business_hours_between, first_response_due
+from desk.services.desk_time import zone_name
+from desk.services.resolution_time import resolved_at
+from desk.services.survey_links import survey_mention_ids
 
 DIMENSIONS: Final = ("day", "agent", "team", "source", "brand")
 RESOLVED: Final = ("resolved", "closed")
@@ -61,6 +69,7 @@ class Case:
     messages: list[Message]  # in time order
     desk_first_response_at: datetime | None = None
     compensations: list[float] = field(default_factory=list)
+    resolved_at: datetime | None = None  # the desk's last resolve or close
 
     @property
     def first_customer(self) -> Message:
@@ -102,6 +111,8 @@ class Kpis:
     won_back_share: float | None
     compensations: int
     compensation_value: float
+    ttr_mean_h: float | None = None  # time to resolve, business hours
+    ttr_median_h: float | None = None
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -110,7 +121,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def compute(
     cases: Sequence[Case],
-    calendar: BusinessCalendar,
+    calendar: BusinessCalendar | CalendarBook,
     now: datetime,
     clock_events: Iterable[tuple[str, str]] = (),
 ) -> Kpis:
@@ -119,15 +130,18 @@ def compute(
     negative = sum(m.negative for m in customer)
     answered = judged = timely = missed = 0
     frt: list[float] = []
+    ttr: list[float] = []
     resolved = fcr = came_back = won_back = 0
+    book = _book(calendar)
     for case in cases:
         first = case.first_customer
-        due = first_response_due(calendar, first.at)
+        cal = book.for_brand(case.brand)  # each case's clocks run on its brand's calendar
+        due = first_response_due(cal, first.at)
         response = case.first_response_at
         if response is not None:
             answered += 1
             judged += 1
-            frt.append(business_hours_between(calendar, first.at, response))
+            frt.append(business_hours_between(cal, first.at, response))
             if response <= due:
                 timely += 1
             else:
@@ -142,6 +156,8 @@ def compute(
             missed += 1
         if case.status in RESOLVED:
             resolved += 1
+            if case.resolved_at is not None and case.resolved_at >= first.at:
+                ttr.append(business_hours_between(cal, first.at, case.resolved_at))
             answers = [m for m in case.messages if m.is_brand and m.at >= first.at]
             n_answers = max(len(answers), 1 if case.desk_first_response_at else 0)
             if (
@@ -182,6 +198,8 @@ def compute(
         won_back_share=_share(won_back, came_back),
         compensations=len(comps),
         compensation_value=float(sum(comps)),
+        ttr_mean_h=statistics.fmean(ttr) if ttr else None,
+        ttr_median_h=statistics.median(ttr) if ttr else None,
     )
 
 
@@ -194,8 +212,17 @@ class Period:
     end: datetime
 
 
-def load_cases(session: Session, period: Period, calendar: BusinessCalendar) -> list[Case]:
-    """Cases whose first customer message is in [start, end), with all their messages."""
+def _book(calendar: BusinessCalendar | CalendarBook) -> CalendarBook:
+    """One calendar given: every brand's clocks run on it."""
+    return calendar if isinstance(calendar, CalendarBook) else CalendarBook(desk=calendar)
+
+
+def load_cases(
+    session: Session, period: Period, calendar: BusinessCalendar | CalendarBook, zone: str | None = None
+) -> list[Case]:
+    """Cases whose first customer message is in [start, end), with all their messages; each on the
+    day of that message in `zone` (default: the desk's zone, desk.services.desk_time)."""
+    local = ZoneInfo(zone or zone_name(_book(calendar).desk.tz))
     firsts = {
         tid: first
         for tid, first in session.execute(
@@ -211,17 +238,27 @@ def load_cases(session: Session, period: Period, calendar: BusinessCalendar) -> 
     threads = {t.id: t for t in session.scalars(select(Thread).where(Thread.id.in_(ids)))}
     desk = {d.thread_id: d for d in session.scalars(select(DeskThread).where(DeskThread.thread_id.in_(ids)))}
     messages: dict[int, list[Message]] = {i: [] for i in ids}
-    for tid, at, is_brand, negativity, label in session.execute(
-        select(Mention.thread_id, Mention.created_at, Mention.is_brand, Mention.negativity, Mention.label)
+    surveys = survey_mention_ids(session, ids)  # survey questions and answers are not contacts
+    for mid, tid, at, is_brand, negativity, label in session.execute(
+        select(
+            Mention.id,
+            Mention.thread_id,
+            Mention.created_at,
+            Mention.is_brand,
+            Mention.negativity,
+            Mention.label,
+        )
         .where(Mention.thread_id.in_(ids))
         .order_by(Mention.created_at, Mention.id)
     ):
-        messages[tid].append(Message(at, bool(is_brand), float(negativity), label == "negative"))
+        if mid not in surveys:
+            messages[tid].append(Message(at, bool(is_brand), float(negativity), label == "negative"))
     comps: dict[int, list[float]] = {}
     for tid, value in session.execute(
         select(Compensation.thread_id, Compensation.value).where(Compensation.thread_id.in_(ids))
     ):
         comps.setdefault(tid, []).append(float(value))
+    resolved = resolved_at(session, ids)
     cases = []
     for tid in ids:
         thread, d = threads[tid], desk.get(tid)
@@ -233,10 +270,11 @@ def load_cases(session: Session, period: Period, calendar: BusinessCalendar) -> 
                 agent=thread.assigned_to,
                 team=d.team if d is not None else None,
                 status=thread.status,
-                day=firsts[tid].astimezone(calendar.zone).date(),
+                day=firsts[tid].astimezone(local).date(),
                 messages=messages[tid],
                 desk_first_response_at=d.first_response_at if d is not None else None,
                 compensations=comps.get(tid, []),
+                resolved_at=resolved.get(tid),
             )
         )
     return cases
@@ -275,14 +313,14 @@ def kpi_table(
     period: Period,
     now: datetime,
     by: str | None = None,
-    calendar: BusinessCalendar | None = None,
+    calendar: BusinessCalendar | CalendarBook | None = None,
 ) -> list[KpiRow]:
     """The KPIs of the period, overall (by=None) or per day, agent, team, source or brand.
     Clock events are attributed to their thread's group (events of threads outside the period's
     cases count in the overall figures only)."""
     if by is not None and by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}: expected one of {', '.join(DIMENSIONS)}")
-    calendar = calendar or load_calendar(session)
+    calendar = calendar or load_calendars(session, now.date())
     cases = load_cases(session, period, calendar)
     events = load_clock_events(session, period)
     if by is None:
@@ -300,18 +338,20 @@ def kpi_table(
 
 
 KPI_LABELS: Final = {
-    "cases": "Cases",
-    "negative_share": "Negative share",
-    "timely_share": "Timely first responses",
-    "frt_mean_h": "First response, mean (business h)",
-    "frt_median_h": "First response, median (business h)",
-    "missed": "Missed",
-    "update_hit_share": "Update clock hits",
-    "resolution_share": "Resolved within deadline",
-    "fcr_share": "First-contact resolution",
-    "won_back_share": "Won back",
-    "compensations": "Compensations",
-    "compensation_value": "Compensation value",
+    "cases": N_("Cases"),
+    "negative_share": N_("Negative share"),
+    "timely_share": N_("Timely first responses"),
+    "frt_mean_h": N_("First response, mean (business h)"),
+    "frt_median_h": N_("First response, median (business h)"),
+    "missed": N_("Missed"),
+    "update_hit_share": N_("Update clock hits"),
+    "resolution_share": N_("Resolved within deadline"),
+    "fcr_share": N_("First-contact resolution"),
+    "won_back_share": N_("Won back"),
+    "compensations": N_("Compensations"),
+    "compensation_value": N_("Compensation value"),
+    "ttr_mean_h": N_("Time to resolve, mean (business h)"),
+    "ttr_median_h": N_("Time to resolve, median (business h)"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from core.i18n import _
 from desk.services.common_passwords import COMMON_PASSWORDS
 
 MIN_PASSWORD_LENGTH: Final = 12
@@ -31,19 +32,19 @@ def _stem(text: str) -> str:
 def password_problem(password: str, username: str | None = None) -> str | None:
     """Why `password` is refused, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        return _("a password needs at least {n} characters").format(n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"a password may have at most {MAX_PASSWORD_LENGTH} characters"
+        return _("a password may have at most {n} characters").format(n=MAX_PASSWORD_LENGTH)
     folded = password.casefold()
     if len(set(folded)) < MIN_DISTINCT_CHARACTERS:
-        return "a password needs more different characters"
+        return _("a password needs more different characters")
     stem = _stem(folded)
     if folded in COMMON_PASSWORDS or stem in COMMON_PASSWORDS or not stem:
-        return "this password is too common: pick a longer phrase of your own"
+        return _("this password is too common: pick a longer phrase of your own")
     if username:
         name = username.strip().casefold()
         if name and name in (folded, stem):
-            return "a password must not be the user name"
+            return _("a password must not be the user name")
     return None
 
 

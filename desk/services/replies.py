@@ -23,8 +23,10 @@ from core.db.models import Mention, Thread
 from core.db.models_desk import DeskThread
 from core.db.models_ingest import Reply as ReplyRow
 from core.db.repository_ingest import queue_reply
+from core.i18n import _, format_number, format_time
 from desk.services import audit
 from desk.services.auth import Actor, check
+from desk.services.labels import thread_status
 from desk.services.thread_view import ThreadSnapshot, get_thread, snapshot
 from schemas import Reply
 from schemas.reply import REPLY_MAX_LEN
@@ -38,7 +40,11 @@ class StaleThread(RuntimeError):
     """The thread changed since the composer opened; `changes` says how."""
 
     def __init__(self, changes: list[str]) -> None:
-        super().__init__("the thread changed since you opened the composer: " + "; ".join(changes))
+        super().__init__(
+            _("the thread changed since you opened the composer: {changes}").format(
+                changes="; ".join(changes)
+            )
+        )
         self.changes = changes
 
 
@@ -46,7 +52,7 @@ def describe_changes(
     session: Session, thread_id: int, opened: ThreadSnapshot, now: ThreadSnapshot
 ) -> list[str]:
     """What happened on the thread between two snapshots, in words an agent reads."""
-    thread, _ = get_thread(session, thread_id)
+    thread, _desk_row = get_thread(session, thread_id)
     changes: list[str] = []
     if now.message_count != opened.message_count:
         new = list(
@@ -58,7 +64,8 @@ def describe_changes(
             )
         )
         for m in reversed(new):
-            changes.append(f"new message ({'brand' if m.is_brand else 'customer'}): {m.text[:200]}")
+            who = _("brand") if m.is_brand else _("customer")
+            changes.append(_("new message ({who}): {text}").format(who=who, text=m.text[:200]))
     if now.last_reply_id != opened.last_reply_id:
         stmt = select(ReplyRow).where(
             ReplyRow.thread_key == thread.thread_key, ReplyRow.source == thread.source
@@ -68,11 +75,19 @@ def describe_changes(
             if since is not None:
                 stmt = stmt.where(ReplyRow.created_at > since.created_at)
         for reply in session.scalars(stmt.order_by(ReplyRow.created_at)):
-            changes.append(f"{reply.agent} replied at {reply.created_at:%H:%M}: {reply.text[:200]}")
+            changes.append(
+                _("{agent} replied at {time}: {text}").format(
+                    agent=reply.agent, time=format_time(reply.created_at, UTC), text=reply.text[:200]
+                )
+            )
     if now.status != opened.status:
-        changes.append(f"status changed: {opened.status} → {now.status}")
+        changes.append(
+            _("status changed: {before} → {after}").format(
+                before=thread_status(opened.status), after=thread_status(now.status)
+            )
+        )
     if not changes and now.version != opened.version:
-        changes.append("someone changed the case (assignment, status or merge)")
+        changes.append(_("someone changed the case (assignment, status or merge)"))
     return changes
 
 
@@ -85,7 +100,7 @@ def _in_reply_to(session: Session, thread_id: int, root: str | None) -> str:
     )
     target = latest or root
     if target is None:
-        raise ValueError("the thread has no message to answer")
+        raise ValueError(_("the thread has no message to answer"))
     return target
 
 
@@ -103,9 +118,13 @@ def send_reply(
     check(actor, "thread.reply")
     text = text.strip()
     if not text:
-        raise ValueError("an empty reply cannot be sent")
+        raise ValueError(_("an empty reply cannot be sent"))
     if len(text) > REPLY_MAX_LEN:
-        raise ValueError(f"a reply can have at most {REPLY_MAX_LEN:,} characters; this one has {len(text):,}")
+        raise ValueError(
+            _("a reply can have at most {limit} characters; this one has {length}").format(
+                limit=format_number(REPLY_MAX_LEN), length=format_number(len(text))
+            )
+        )
     now = now or datetime.now(UTC)
     current = snapshot(session, thread_id)
     if current != opened:
@@ -164,7 +183,7 @@ def retry_reply(session: Session, actor: Actor, reply_id: str, *, now: datetime 
     now = now or datetime.now(UTC)
     row = session.get(ReplyRow, reply_id)
     if row is None or row.status != "failed":
-        raise ValueError("only a failed reply can be sent again")
+        raise ValueError(_("only a failed reply can be sent again"))
     thread = session.scalar(
         select(Thread).where(Thread.source == row.source, Thread.thread_key == row.thread_key)
     )

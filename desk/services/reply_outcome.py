@@ -24,9 +24,10 @@ from core.db.models import Thread
 from core.db.models_desk import DeskThread
 from core.db.models_ingest import Reply as ReplyRow
 from desk.services import audit
-from desk.services.calendar_store import load_calendar
+from desk.services.calendar_store import load_calendars
 from desk.services.case_clock import mark_answer, pause, refresh_rank, resume
-from desk.services.clocks import BusinessCalendar
+from desk.services.clocks import CalendarBook
+from desk.services.survey_links import is_survey_reply
 from schemas import ReplyResult
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,11 @@ def settle_replies(
     if reply_ids is not None:
         stmt = stmt.where(ReplyRow.reply_id.in_(list(reply_ids)))
     stats = SettleStats()
-    calendar = load_calendar(session)
+    calendars = load_calendars(session, now.date())
     for reply in list(session.scalars(stmt.order_by(ReplyRow.created_at).limit(BATCH))):
         try:
             with session.begin_nested():  # one reply that cannot be settled holds up no other
-                outcome = _settle_one(session, reply, now, calendar)
+                outcome = _settle_one(session, reply, now, calendars)
         except SQLAlchemyError:
             log.exception(
                 "reply %s: could not apply its result to the case; the next pass retries", reply.reply_id
@@ -67,7 +68,7 @@ def settle_replies(
     return stats
 
 
-def _settle_one(session: Session, reply: ReplyRow, now: datetime, calendar: BusinessCalendar) -> str | None:
+def _settle_one(session: Session, reply: ReplyRow, now: datetime, calendars: CalendarBook) -> str | None:
     """Claim one reply and apply it; returns what it was (None: someone else had it, or no case)."""
     if not _claim(session, reply, now):
         return None
@@ -79,12 +80,18 @@ def _settle_one(session: Session, reply: ReplyRow, now: datetime, calendar: Busi
     if found is None:
         return None
     thread, desk = found
+    if is_survey_reply(session, reply.reply_id):
+        # a survey question is not the agent's answer: no clock moves, the case keeps its status
+        audit.record(
+            session, "system", f"survey_{reply.status}", thread.id, at=now, reply_id=reply.reply_id
+        )
+        return None
     if reply.status == "failed":
         _failed(session, reply, thread, desk, now)
         outcome = "failed"
     else:
         at = reply.confirmed_at or now
-        mark_answer(session, desk, at, calendar)
+        mark_answer(session, desk, at, calendars.for_brand(thread.brand))
         if thread.status in ("new", "open"):
             _set_status(session, thread, desk, "waiting", at)
             pause(session, desk, at)

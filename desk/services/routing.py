@@ -2,8 +2,9 @@
 
 Rules are tried by position; the first whose every filled field matches wins (no rule: the
 "default" team if it exists, else the whole desk). Agents without any shift rows count as always on
-shift. When every agent is at the cap or off shift, the thread still gets an owner: the team's
-manager (or any manager/admin) as overflow, so no thread is left without one while users exist.
+shift. Agents who marked themselves away get no new threads. When every agent is at the cap, off
+shift or away, the thread still gets an owner: the team's manager (or any manager/admin) as
+overflow, so no thread is left without one while users exist.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import Thread
 from core.db.models_desk import DeskShift, DeskTeam, DeskUser, RoutingRule
+from core.db.models_notices import DeskUserPrefs
 from desk.services.clocks import BusinessCalendar
 
 DEFAULT_TEAM = "default"
@@ -89,6 +91,7 @@ class Router:
     users: list[DeskUser]
     shifts: dict[str, list[DeskShift]]
     loads: dict[str, int] = field(default_factory=dict)
+    away: set[str] = field(default_factory=set)  # agents who marked themselves away get nothing new
 
     @classmethod
     def load(cls, session: Session, calendar: BusinessCalendar) -> Router:
@@ -109,6 +112,7 @@ class Router:
             users=users,
             shifts=shifts,
             loads={str(k): int(v) for k, v in loads.items()},
+            away=set(session.scalars(select(DeskUserPrefs.username).where(DeskUserPrefs.away.is_(True)))),
         )
 
     def assign(self, facts: ThreadFacts, now: datetime) -> Assignment:
@@ -120,7 +124,8 @@ class Router:
         available = [
             u
             for u in members
-            if on_shift(self.shifts.get(u.username, []), now, self.calendar)
+            if u.username not in self.away
+            and on_shift(self.shifts.get(u.username, []), now, self.calendar)
             and self.loads.get(u.username, 0) < u.cap
         ]
         if available:
@@ -135,10 +140,11 @@ class Router:
         return Assignment(team, self._overflow_owner(team), overflow=True)
 
     def _overflow_owner(self, team: str | None) -> str | None:
-        leads = [u for u in self.users if u.role in ("manager", "brand_lead") and u.team == team]
-        leads = leads or [u for u in self.users if u.role in ("manager", "brand_lead", "admin")]
+        present = [u for u in self.users if u.username not in self.away] or self.users
+        leads = [u for u in present if u.role in ("manager", "brand_lead") and u.team == team]
+        leads = leads or [u for u in present if u.role in ("manager", "brand_lead", "admin")]
         if not leads:
-            leads = [u for u in self.users if u.role == "agent"]  # nobody else: least-loaded agent
+            leads = [u for u in present if u.role == "agent"]  # nobody else: least-loaded agent
         if not leads:
             return None
         owner = min(leads, key=lambda u: (self.loads.get(u.username, 0), u.username)).username

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.i18n import _
+
 
 @dataclass(frozen=True, slots=True)
 class SessionLimits:
@@ -18,7 +20,7 @@ def expiry_reason(
 ) -> str | None:
     """Why the session is over (shown to the user), or None while it is valid."""
     if now - signed_in_at >= limits.lifetime:
-        return "Your session reached its time limit; please sign in again."
+        return _("Your session reached its time limit; please sign in again.")
     if now - active_at >= limits.idle:
-        return "You were signed out after a period of inactivity; please sign in again."
+        return _("You were signed out after a period of inactivity; please sign in again.")
     return None

@@ -24,9 +24,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.db.models_desk import SigninThrottle
+from core.i18n import _, _n
 from core.settings import Settings
 from desk.services import audit
-from desk.services.auth import Actor, AuthError, change_own_password, verify_user
+from desk.services.auth import WRONG_CURRENT_PASSWORD, Actor, AuthError, change_own_password, verify_user
 
 KEY_LENGTH: Final = 160
 # counters untouched this long (and not locked) are dropped: "consecutive" has long ended
@@ -65,8 +66,8 @@ class SigninResult:
         if self.actor is not None:
             return ""
         if self.locked_for is not None:
-            return _locked_message(self.locked_for, "failed sign-ins")
-        return "Wrong user name or password, or the account is disabled."
+            return _locked_message(self.locked_for, signin=True)
+        return _("Wrong user name or password, or the account is disabled.")
 
 
 def throttle_keys(username: str, client: str) -> list[str]:
@@ -126,22 +127,31 @@ def change_password(
     key = password_change_key(username)
     wait = locked_for(session, [key], now)
     if wait is not None:
-        raise AuthError(_locked_message(wait, "wrong current passwords"))
+        raise AuthError(_locked_message(wait, signin=False))
     try:
         change_own_password(session, username, current, new)
     except AuthError as exc:
-        if str(exc) == "the current password is wrong":
+        if str(exc) == _(WRONG_CURRENT_PASSWORD):
             lock = _count_failure(session, key, now, policy)
             if lock is not None:
-                raise AuthError(_locked_message(lock, "wrong current passwords")) from exc
+                raise AuthError(_locked_message(lock, signin=False)) from exc
         raise
     session.execute(delete(SigninThrottle).where(SigninThrottle.key == key))
 
 
-def _locked_message(wait: timedelta, what: str) -> str:
+def _locked_message(wait: timedelta, *, signin: bool) -> str:
     minutes = max(1, math.ceil(wait.total_seconds() / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many {what}; try again in {minutes} {unit}."
+    if signin:
+        return _n(
+            "Too many failed sign-ins; try again in {n} minute.",
+            "Too many failed sign-ins; try again in {n} minutes.",
+            minutes,
+        )
+    return _n(
+        "Too many wrong current passwords; try again in {n} minute.",
+        "Too many wrong current passwords; try again in {n} minutes.",
+        minutes,
+    )
 
 
 def _insert(session: Session) -> Any:

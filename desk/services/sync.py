@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session, aliased
 
 from core.db.models import Author, Mention, Thread
 from core.db.models_desk import DeskSetting, DeskThread
-from desk.services import audit
-from desk.services.calendar_store import load_calendar
+from desk.services import audit, notices
+from desk.services.calendar_store import load_calendars
 from desk.services.case_clock import event, mark_answer, pause, refresh_rank, resume, start_cycle
-from desk.services.clocks import BusinessCalendar
+from desk.services.clocks import BusinessCalendar, CalendarBook
 from desk.services.reply_outcome import settle_replies
 from desk.services.routing import ACTIVE_STATUSES, Router, ThreadFacts
+from desk.services.survey_intake import take_answers
+from desk.services.survey_links import answer_holds_case, is_survey_question
 
 SYNC_KEY = "sync"
 OVERLAP = timedelta(minutes=10)
@@ -40,6 +42,7 @@ class SyncStats:
     updated: int = 0
     assigned: int = 0
     missed: int = 0
+    notices: int = 0
 
 
 def _begin(session: Session, now: datetime) -> datetime | None:
@@ -97,30 +100,44 @@ def _facts(row: Any) -> ThreadFacts:
     )
 
 
-def sync_threads(session: Session, now: datetime | None = None) -> SyncStats:
-    """One pass (does not commit: the caller commits, so a failed pass changes nothing)."""
+def sync_threads(
+    session: Session, now: datetime | None = None, notify_before: timedelta = notices.DEFAULT_BEFORE_DUE
+) -> SyncStats:
+    """One pass (does not commit: the caller commits, so a failed pass changes nothing).
+
+    It also writes the desk's notices: new owners, clocks running out within `notify_before`,
+    clocks missed in this pass (desk.services.notices)."""
     now = now or datetime.now(UTC)
     stats = SyncStats()
     since = _begin(session, now)
+    take_answers(session, now)  # before the threads: a survey answer does not reopen its case
     ids = _candidate_ids(session, since)
-    calendar = load_calendar(session)
+    calendars = load_calendars(session, now.date())
     if ids:
-        router = Router.load(session, calendar)
+        router = Router.load(session, calendars.desk)
         for chunk_start in range(0, len(ids), 500):
             _process(
                 session,
                 ids[chunk_start : chunk_start + 500],
                 now=now,
-                calendar=calendar,
+                calendars=calendars,
                 router=router,
                 stats=stats,
             )
-    stats.missed = record_misses(session, now)
+    misses: list[notices.Miss] = []
+    stats.missed = record_misses(session, now, misses)
+    stats.notices += notices.notify_missed(session, misses, now)
+    stats.notices += notices.scan_due_soon(session, now, notify_before)
     settle_replies(session, now)  # the fallback when the publisher's own settlement failed
     return stats
 
 
-def sync_if_stale(session: Session, now: datetime, min_interval: timedelta) -> SyncStats | None:
+def sync_if_stale(
+    session: Session,
+    now: datetime,
+    min_interval: timedelta,
+    notify_before: timedelta = notices.DEFAULT_BEFORE_DUE,
+) -> SyncStats | None:
     """The desk-side fallback: a pass only when the last one (by anyone) is older than `min_interval`,
     so open browsers do not queue up on the write lock behind the worker."""
     row = session.get(DeskSetting, SYNC_KEY)
@@ -128,7 +145,7 @@ def sync_if_stale(session: Session, now: datetime, min_interval: timedelta) -> S
         session.rollback()
         return None
     session.rollback()  # end the read, so SQLite's first statement of the pass is a write
-    return sync_threads(session, now)
+    return sync_threads(session, now, notify_before)
 
 
 def _rows(session: Session, ids: list[int]) -> list[Any]:
@@ -159,13 +176,14 @@ def _process(
     ids: list[int],
     *,
     now: datetime,
-    calendar: BusinessCalendar,
+    calendars: CalendarBook,
     router: Router,
     stats: SyncStats,
 ) -> None:
     for row in _rows(session, ids):
         t: Thread = row.Thread
         d: DeskThread | None = row.DeskThread
+        calendar = calendars.for_brand(t.brand)  # every clock of a thread runs on its brand's calendar
         if d is None:
             d = _new_desk_row(session, t, row, now, calendar)
             stats.created += 1
@@ -187,6 +205,7 @@ def _process(
                     team=assignment.team,
                     overflow=assignment.overflow,
                 )
+                stats.notices += notices.notify_assigned(session, t.id, assignment.owner, d.version, now)
         refresh_rank(d, t.status, t.max_negativity)
 
 
@@ -228,17 +247,32 @@ def _follow(session: Session, t: Thread, d: DeskThread, calendar: BusinessCalend
     answered_at = d.first_response_at or d.last_update_at
     customer_at = t.last_customer_message_at
     brand_at = t.last_brand_message_at
-    if (
+    wrote_again = (
         answered_at is not None
         and customer_at is not None
         and customer_at > answered_at
         and (brand_at is None or customer_at > brand_at)
+    )
+    if (
+        customer_at is not None
+        and d.seen_status in ("resolved", "closed")
+        and answer_holds_case(session, t.id, customer_at)
     ):
+        # a survey answer without a new problem: the case stays as the desk left it (persist
+        # reopened it, as it does on every customer message)
+        if t.status == "open":
+            t.status = d.seen_status
+    elif wrote_again and customer_at is not None:
         d.cycle += 1  # the customer wrote again after an answer: a new clock
         start_cycle(session, d, customer_at, calendar)
         if t.status in ("resolved", "closed", "waiting"):
             t.status = "open"
-    elif brand_at is not None and d.cycle_started_at is not None and brand_at >= d.cycle_started_at:
+    elif (
+        brand_at is not None
+        and d.cycle_started_at is not None
+        and brand_at >= d.cycle_started_at
+        and not is_survey_question(session, t, brand_at)  # the survey question is no answer
+    ):
         mark_answer(session, d, brand_at, calendar)
     if t.status == "waiting":
         pause(session, d, brand_at or now)
@@ -251,8 +285,10 @@ def _follow(session: Session, t: Thread, d: DeskThread, calendar: BusinessCalend
     return True
 
 
-def record_misses(session: Session, now: datetime) -> int:
-    """Mark clocks that ran out (not paused, not answered) as missed, once each, with an event."""
+def record_misses(session: Session, now: datetime, misses: list[notices.Miss] | None = None) -> int:
+    """Mark clocks that ran out (not paused, not answered) as missed, once each, with an event;
+    each is appended to `misses` (for the escalation notices) when given."""
+    misses = misses if misses is not None else []
     d = DeskThread
     rows = session.execute(
         select(d, Thread.status)
@@ -274,10 +310,12 @@ def record_misses(session: Session, now: datetime) -> int:
             if desk_row.first_response_due is not None and desk_row.first_response_due < now:
                 desk_row.first_response_missed = True
                 event(session, desk_row, "first_response", "missed", desk_row.first_response_due, now)
+                misses.append(notices.Miss(desk_row.thread_id, "first_response", desk_row.first_response_due))
                 count += 1
         elif desk_row.update_due is not None and desk_row.update_due < now and not desk_row.update_missed:
             desk_row.update_missed = True
             event(session, desk_row, "status_update", "missed", desk_row.update_due, now)
+            misses.append(notices.Miss(desk_row.thread_id, "status_update", desk_row.update_due))
             count += 1
         if (
             desk_row.resolution_due is not None
@@ -286,5 +324,6 @@ def record_misses(session: Session, now: datetime) -> int:
         ):
             desk_row.resolution_missed = True
             event(session, desk_row, "resolution", "missed", desk_row.resolution_due, now)
+            misses.append(notices.Miss(desk_row.thread_id, "resolution", desk_row.resolution_due))
             count += 1
     return count

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models_desk import ReplyTemplate
+from core.i18n import _
 from desk.services import audit
 from desk.services.auth import Actor, check
 
@@ -40,7 +41,7 @@ def save_template(session: Session, actor: Actor, name: str, body: str) -> None:
     check(actor, "admin.edit")
     name = name.strip()
     if not name or not body.strip():
-        raise ValueError("a template needs a name and a text")
+        raise ValueError(_("a template needs a name and a text"))
     row = session.get(ReplyTemplate, name)
     if row is None:
         session.add(ReplyTemplate(name=name, body=body, updated_at=datetime.now(UTC)))

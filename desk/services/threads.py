@@ -23,10 +23,12 @@ from core.db.models_desk import (
     DeskUser,
     ThreadNote,
 )
-from desk.services import audit
+from core.i18n import _, format_decimal
+from desk.services import audit, notices
 from desk.services.auth import Actor, PermissionDenied, check
 from desk.services.calendar_store import load_calendar
 from desk.services.case_clock import event, pause, refresh_rank, resume, start_cycle
+from desk.services.surveys import SurveyPolicy, ask_after_resolve
 from desk.services.thread_view import get_thread, root_author
 
 DUPLICATE_WINDOW = timedelta(days=3)
@@ -36,16 +38,24 @@ SIMILARITY = 0.6
 def _desk(session: Session, thread_id: int) -> tuple[Thread, DeskThread]:
     thread, desk = get_thread(session, thread_id)
     if desk is None:
-        raise LookupError(f"thread {thread_id} is not on the desk yet")
+        raise LookupError(_("thread {id} is not on the desk yet").format(id=thread_id))
     return thread, desk
 
 
 def set_status(
-    session: Session, actor: Actor, thread_id: int, status: str, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    thread_id: int,
+    status: str,
+    now: datetime | None = None,
+    *,
+    surveys: SurveyPolicy | None = None,
 ) -> None:
+    """Move the case to `status`. Resolving it queues its satisfaction survey when `surveys` (the
+    brands config's policy) gives its brand and channel one (desk.services.surveys)."""
     check(actor, "thread.status")
     if status not in THREAD_STATUSES or status == "new":
-        raise ValueError(f"cannot set status {status!r}")
+        raise ValueError(_("cannot set status {status!r}").format(status=status))
     now = now or datetime.now(UTC)
     thread, desk = _desk(session, thread_id)
     old = thread.status
@@ -62,7 +72,7 @@ def set_status(
     elif status == "open":
         if old in ("resolved", "closed"):
             desk.cycle += 1
-            start_cycle(session, desk, now, load_calendar(session))
+            start_cycle(session, desk, now, load_calendar(session, thread.brand, now.date()))
         else:
             resume(session, desk, now)
     thread.status = status
@@ -70,6 +80,8 @@ def set_status(
     desk.version += 1
     refresh_rank(desk, status, thread.max_negativity)
     audit.record(session, actor.username, "status", thread_id, at=now, old=old, new=status)
+    if status == "resolved" and old not in ("resolved", "closed") and surveys is not None:
+        ask_after_resolve(session, actor.username, thread, desk, surveys, now)
 
 
 def assign(session: Session, actor: Actor, thread_ids: Sequence[int], owner: str | None) -> int:
@@ -81,7 +93,7 @@ def assign(session: Session, actor: Actor, thread_ids: Sequence[int], owner: str
     if owner is not None:
         user = session.get(DeskUser, owner)
         if user is None or not user.active:
-            raise ValueError(f"no active user {owner!r}")
+            raise ValueError(_("no active user {owner!r}").format(owner=owner))
     changed = 0
     for thread_id in thread_ids:
         thread, desk = _desk(session, thread_id)
@@ -91,6 +103,8 @@ def assign(session: Session, actor: Actor, thread_ids: Sequence[int], owner: str
         thread.assigned_to = owner
         desk.version += 1
         audit.record(session, actor.username, "assign", thread_id, old=old, owner=owner)
+        if owner is not None and owner != actor.username:  # taking a thread oneself needs no notice
+            notices.notify_assigned(session, thread_id, owner, desk.version, datetime.now(UTC))
         changed += 1
     return changed
 
@@ -98,7 +112,7 @@ def assign(session: Session, actor: Actor, thread_ids: Sequence[int], owner: str
 def add_note(session: Session, actor: Actor, thread_id: int, text: str) -> ThreadNote:
     check(actor, "thread.note")
     if not text.strip():
-        raise ValueError("an empty note")
+        raise ValueError(_("an empty note"))
     note = ThreadNote(
         thread_id=thread_id, author=actor.username, text=text.strip(), created_at=datetime.now(UTC)
     )
@@ -127,9 +141,9 @@ def set_compensation_limit(session: Session, actor: Actor, brand: str, limit: fl
     check(actor, "compensation.limits")
     brand = brand.strip()
     if not brand:
-        raise ValueError("a compensation limit needs a brand (or * for every brand without its own)")
+        raise ValueError(_("a compensation limit needs a brand (or * for every brand without its own)"))
     if limit is not None and limit < 0:
-        raise ValueError("a compensation limit cannot be negative")
+        raise ValueError(_("a compensation limit cannot be negative"))
     limits = compensation_limits(session)
     old = limits.get(brand)
     if limit is None:
@@ -149,15 +163,19 @@ def set_compensation_limit(session: Session, actor: Actor, brand: str, limit: fl
 def _check_limit(session: Session, thread_id: int, value: float) -> None:
     thread = session.get(Thread, thread_id)
     if thread is None:
-        raise LookupError(f"no thread {thread_id}")
+        raise LookupError(_("no thread {id}").format(id=thread_id))
     limits = compensation_limits(session)
     brand = thread.brand or ALL_BRANDS
     limit = limits.get(brand, limits.get(ALL_BRANDS))
     if limit is not None and value > limit:
+        scope = (
+            _("brand {brand}").format(brand=thread.brand) if thread.brand else _("threads without a brand")
+        )
         raise OverCompensationLimit(
-            f"a compensation of {value:g} is over the limit of {limit:g} for "
-            f"{'brand ' + thread.brand if thread.brand else 'threads without a brand'}; "
-            "an admin sets the limits (Admin page, or `mentiondesk compensation limit`)"
+            _(
+                "a compensation of {value} is over the limit of {limit} for {scope}; "
+                "an admin sets the limits (Admin page, or `mentiondesk compensation limit`)"
+            ).format(value=f"{value:g}", limit=f"{limit:g}", scope=scope)
         )
 
 
@@ -166,9 +184,9 @@ def add_compensation(
 ) -> Compensation:
     check(actor, "thread.compensate")
     if kind not in COMPENSATION_KINDS:
-        raise ValueError(f"unknown compensation {kind!r}")
+        raise ValueError(_("unknown compensation {kind!r}").format(kind=kind))
     if value < 0:
-        raise ValueError("a compensation value cannot be negative")
+        raise ValueError(_("a compensation value cannot be negative"))
     _check_limit(session, thread_id, value)
     row = Compensation(
         thread_id=thread_id,
@@ -187,11 +205,11 @@ def merge(session: Session, actor: Actor, primary_id: int, duplicate_id: int) ->
     """Fold `duplicate` into `primary`: it leaves the queue (closed) until unmerged."""
     check(actor, "thread.merge")
     if primary_id == duplicate_id:
-        raise ValueError("a thread cannot be merged into itself")
-    primary, _ = _desk(session, primary_id)
+        raise ValueError(_("a thread cannot be merged into itself"))
+    primary, _primary_desk = _desk(session, primary_id)
     duplicate, desk = _desk(session, duplicate_id)
     if desk.merged_into is not None:
-        raise ValueError(f"thread {duplicate_id} is already merged")
+        raise ValueError(_("thread {id} is already merged").format(id=duplicate_id))
     desk.merged_into = primary.id
     desk.merged_prev_status = duplicate.status
     duplicate.status = "closed"
@@ -206,7 +224,7 @@ def unmerge(session: Session, actor: Actor, duplicate_id: int) -> None:
     check(actor, "thread.merge")
     duplicate, desk = _desk(session, duplicate_id)
     if desk.merged_into is None:
-        raise ValueError(f"thread {duplicate_id} is not merged")
+        raise ValueError(_("thread {id} is not merged").format(id=duplicate_id))
     primary_id = desk.merged_into
     desk.merged_into = None
     duplicate.status = desk.merged_prev_status or "open"
@@ -247,7 +265,7 @@ class DuplicateSuggestion:
 def suggest_duplicates(session: Session, thread_id: int, limit: int = 10) -> list[DuplicateSuggestion]:
     """Other open cases of the same author, and cases with nearly the same text on another channel
     within a few days, not merged yet."""
-    thread, _ = get_thread(session, thread_id)
+    thread, _desk_row = get_thread(session, thread_id)
     root = aliased(Mention, name="root")
     own_text = session.scalar(
         select(Mention.text).where(
@@ -267,7 +285,7 @@ def suggest_duplicates(session: Session, thread_id: int, limit: int = 10) -> lis
             limit
         )
         for row in session.execute(same):
-            found[row.id] = DuplicateSuggestion(row.id, row.source, "same author", row.text)
+            found[row.id] = DuplicateSuggestion(row.id, row.source, _("same author"), row.text)
     if own_text and thread.first_message_at is not None:
         window = base.where(
             Thread.source != thread.source,
@@ -279,11 +297,14 @@ def suggest_duplicates(session: Session, thread_id: int, limit: int = 10) -> lis
             score = similarity(own_text, row.text)
             if score >= SIMILARITY and row.id not in found:
                 found[row.id] = DuplicateSuggestion(
-                    row.id, row.source, f"similar text ({score:.2f})", row.text
+                    row.id,
+                    row.source,
+                    _("similar text ({score})").format(score=format_decimal(score, 2)),
+                    row.text,
                 )
     return list(found.values())[:limit]
 
 
 def ensure_can_view(actor: Actor) -> None:
     if not actor.can("thread.view"):
-        raise PermissionDenied(f"{actor.username} may not view threads")
+        raise PermissionDenied(_("{user} may not view threads").format(user=actor.username))

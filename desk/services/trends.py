@@ -42,12 +42,14 @@ def mention_frame(session: Session, start: datetime, end: datetime) -> pd.DataFr
     return frame
 
 
-def over_time(frame: pd.DataFrame, by: str, freq: str = "1h") -> pd.DataFrame:
-    """Mentions and negative share per time bucket and value of `by` (source, brand or topic)."""
+def over_time(frame: pd.DataFrame, by: str, freq: str = "1h", zone: str = "UTC") -> pd.DataFrame:
+    """Mentions and negative share per time bucket and value of `by` (source, brand or topic).
+    Buckets are cut in `zone` (the desk's): a "1D" bucket is a local day, labelled by its local start."""
     if frame.empty:
         return pd.DataFrame(columns=["bucket", by, "mentions", "negative", "negative_share"])
     data = frame.explode("topics").rename(columns={"topics": "topic"}) if by == "topic" else frame
-    data = data.assign(bucket=pd.to_datetime(data["created_at"], utc=True).dt.floor(freq))
+    local = pd.to_datetime(data["created_at"], utc=True).dt.tz_convert(zone)
+    data = data.assign(bucket=local.dt.floor(freq, ambiguous=False, nonexistent="shift_forward"))
     out = (
         data.groupby(["bucket", by])
         .agg(mentions=("negative", "size"), negative=("negative", "sum"))
@@ -57,10 +59,11 @@ def over_time(frame: pd.DataFrame, by: str, freq: str = "1h") -> pd.DataFrame:
     return out
 
 
-def hour_of_day(frame: pd.DataFrame) -> pd.DataFrame:
+def hour_of_day(frame: pd.DataFrame, zone: str = "UTC") -> pd.DataFrame:
+    """Mentions and negative share per local hour (0-23) in `zone`."""
     if frame.empty:
         return pd.DataFrame(columns=["hour", "mentions", "negative_share"])
-    hours = pd.to_datetime(frame["created_at"], utc=True).dt.hour
+    hours = pd.to_datetime(frame["created_at"], utc=True).dt.tz_convert(zone).dt.hour
     out = (
         frame.assign(hour=hours)
         .groupby("hour")

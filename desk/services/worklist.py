@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from core.db.models import Author, Mention, Thread
 from core.db.models_desk import DeskThread, DeskUser
 from core.db.models_ingest import Reply
+from core.db.models_search import ThreadTag
 from desk.services.auth import Actor, check
 
 Scope = Literal["mine", "team", "unassigned", "all"]
@@ -34,6 +35,7 @@ class QueueFilters:
     min_negativity: float = 0.0
     topic: str | None = None
     owners: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()  # any of them (desk.services.tags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,8 @@ def desk_queue(
         ids = ids.where(t.max_negativity >= filters.min_negativity)
     if filters.owners:
         ids = ids.where(t.assigned_to.in_(filters.owners))
+    if filters.tags:
+        ids = ids.where(t.id.in_(select(ThreadTag.thread_id).where(ThreadTag.tag.in_(filters.tags))))
     if filters.topic:
         topic_root = aliased(Mention, name="topic_root")
         ids = ids.join(
@@ -211,7 +215,7 @@ def _reply_states(session: Session, threads: list[tuple[int, str, str]]) -> dict
 
 
 def filter_options(session: Session) -> dict[str, list[str]]:
-    """Values the filters offer: sources, brands, languages and owners present in the data."""
+    """Values the filters offer: sources, brands, languages, owners and tags present in the data."""
     t = Thread
 
     def distinct(column: object) -> list[str]:
@@ -223,4 +227,5 @@ def filter_options(session: Session) -> dict[str, list[str]]:
         "brands": distinct(t.brand),
         "langs": distinct(t.lang),
         "owners": users,
+        "tags": sorted(session.scalars(select(ThreadTag.tag).distinct())),
     }

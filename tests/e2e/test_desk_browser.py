@@ -111,7 +111,12 @@ def test_sign_in_open_thread_reply_and_see_it_sent(
                     page.get_by_role("button", name="Sign in").click()
                     expect(page.get_by_text("Signed in: anna (agent)")).to_be_visible(timeout=30_000)
                     expect(page.get_by_role("button", name="Deploy")).to_have_count(0)  # viewer toolbar
-                    page.get_by_role("button", name="Open", exact=True).click()
+                    # the queue opens a thread by a click on its row (the table is a canvas: by position)
+                    grid = page.locator('[data-testid="stDataFrame"]').first
+                    expect(grid).to_be_visible(timeout=30_000)
+                    box = grid.bounding_box()
+                    assert box is not None
+                    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)  # first row, below the header
                     expect(page.get_by_text(CUSTOMER_TEXT).first).to_be_visible(timeout=30_000)
                     page.get_by_label("Your reply").fill("Иван, извините! Деньги вернём сегодня.")
                     page.get_by_role("button", name="Send reply").click()

@@ -45,6 +45,22 @@ class VkData:
         for posts in self.walls.values():
             yield from posts
 
+    def add_comment(self, owner: int, post: int, author: int, text: str) -> dict[str, Any]:
+        """A new top-level comment under a post, counted in the post's comments as VK does (the
+        collector re-reads a thread whose count changed)."""
+        self.next_comment_id += 1
+        comment = _comment(self.next_comment_id, author, owner, post, int(time.time()), text)
+        comment["_replies"] = []
+        self.comments.setdefault((owner, post), []).append(comment)
+        self.recount(owner, post)
+        return comment
+
+    def recount(self, owner: int, post: int) -> None:
+        top = self.comments.get((owner, post), [])
+        for entry in self.walls.get(owner, []):
+            if entry["id"] == post:
+                entry["comments"]["count"] = sum(1 + len(c["_replies"]) for c in top)
+
     def expected_ids(self) -> set[str]:
         """External ids of every post and comment a collector should deliver (text not empty)."""
         ids = {f"{p['owner_id']}_{p['id']}" for p in self.all_posts() if p.get("text")}
@@ -371,6 +387,7 @@ class FakeVk(FakeServer):
             comment["_guid"] = guid
             comment["_reply_to"] = int(values["reply_to_comment"]) if values.get("reply_to_comment") else None
             self.data.comments[(owner, post)].append(comment)
+            self.data.recount(owner, post)
             self.created[guid] = comment
             hang = self.hang_next_create.is_set()
             self.hang_next_create.clear()

@@ -13,9 +13,10 @@ from streamlit.testing.v1 import AppTest
 from core.db.alerts import save_alerts
 from core.db.engine import make_engine, make_session_factory, migrate
 from core.settings import get_settings
+from desk.services.calendar_store import save_calendar
 from schemas import Alert
 from schemas.base import utc_now
-from tests.analytics_fixture import DAY, load_fixture_day
+from tests.analytics_fixture import CALENDAR, DAY, load_fixture_day
 from tests.desk_support import create_user
 
 PAGES = Path(__file__).resolve().parents[2] / "desk" / "app_pages"
@@ -31,6 +32,7 @@ def desk_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     engine = make_engine(sqlite_url)
     with make_session_factory(engine)() as session:
         load_fixture_day(session)
+        save_calendar(session, CALENDAR)  # the pages show and cut days in the calendar's zone: UTC
         session.commit()
     engine.dispose()
     yield sqlite_url

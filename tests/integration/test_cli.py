@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,10 @@ def test_export_mentions_and_threads_in_both_formats(tmp_path: Path) -> None:
     required = {"source", "external_id", "thread_key", "created_at", "text", "lang", "label", "negativity"}
     assert required <= set(rows[0])
     assert {r["external_id"] for r in rows} == {m.external_id for m in mentions}
-    assert all(r["created_at"].endswith(("Z", "+00:00")) for r in rows)
+    # times in the desk's zone (Moscow by default) with its offset: the same instants as stored
+    created = {m.external_id: m.created_at for m in mentions}
+    assert all(r["created_at"].endswith("+03:00") for r in rows)
+    assert all(datetime.fromisoformat(r["created_at"]) == created[r["external_id"]] for r in rows)
 
     result = run_cli("export", "threads", "--format", "jsonl", env=env)
     assert result.returncode == 0, result.stderr

@@ -13,10 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from core.db.engine import make_engine, make_session_factory
 from core.db.models_desk import ReplyTemplate, RoutingRule
+from core.db.repository import save_scored_mentions
 from core.settings import get_settings
 from desk.services.auth import authenticate
-from desk.services.calendar_store import load_calendar
+from desk.services.calendar_store import load_calendar, load_own_calendar
 from tests.desk_support import create_user
+from tests.factories import scored_mention
 
 PAGES = Path(__file__).resolve().parents[2] / "desk" / "app_pages"
 
@@ -105,3 +107,40 @@ def test_a_disabled_user_is_signed_out(desk_db: str) -> None:
     assert "alex is disabled." in [s.value for s in admin.success]
     queue = _page("queue.py", "alex")
     assert [w.value for w in queue.warning] == ["Please sign in."]
+
+
+def test_admin_gives_a_brand_its_own_calendar_with_a_lunch_break(desk_db: str) -> None:
+    engine = make_engine(desk_db)
+    with make_session_factory(engine).begin() as session:
+        save_scored_mentions(session, [scored_mention("p1", brand="Acme")])
+    app = _page("admin.py", "root")
+    calendar = app.tabs[4]
+    official = calendar.dataframe[0].value  # the production calendar the desk works by
+    assert "2026-12-31" in set(official["Date"]) and "2027-02-20" in set(official["Date"])
+    row = official[official["Date"] == "2027-02-20"].iloc[0]
+    assert (row["Official"], row["In force"]) == ("working day", "working day")
+    calendar.selectbox(key="calendar_of").set_value("Acme").run()
+    calendar = app.tabs[4]
+    calendar.text_input[2].set_value("13:00-14:00")  # the breaks
+    calendar.text_area[1].set_value("2027-02-27")  # an extra working Saturday for this brand only
+    _submit(app, "calendar", "Save calendar")
+    assert "Calendar saved." in [s.value for s in app.success]
+    with make_session_factory(engine)() as session:
+        own = load_own_calendar(session, "acme")
+        desk = load_calendar(session)
+        acme = load_calendar(session, "ACME")
+    assert own is not None and own.periods == ((time(9, 0), time(13, 0)), (time(14, 0), time(18, 0)))
+    assert acme.is_business_day(date(2027, 2, 27)) and not desk.is_business_day(date(2027, 2, 27))
+    assert desk.periods == ((time(9, 0), time(18, 0)),)
+
+    app.run()  # the form now shows the brand's stored calendar
+    assert app.tabs[4].text_input[2].value == "13:00-14:00"
+    app.tabs[4].text_input[2].set_value("17:00-19:00")  # a break past the end of the day
+    _submit(app, "calendar", "Save calendar")
+    assert any("Not a valid calendar" in e.value for e in app.error)
+
+    app.button(key="calendar_reset").click().run()
+    assert "Acme works by the desk calendar." in [s.value for s in app.success]
+    with make_session_factory(engine)() as session:
+        assert load_own_calendar(session, "Acme") is None
+    engine.dispose()

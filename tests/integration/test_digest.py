@@ -79,7 +79,8 @@ def test_digest_is_sent_by_smtp_and_renders_in_chromium(sqlite_url: str, tmp_pat
     out = tmp_path / "digest"
     with smtp_server() as (port, inbox):
         env = worker_env("127.0.0.1:1", sqlite_url, MD_SMTP_HOST="127.0.0.1", MD_SMTP_PORT=str(port),
-                         MD_DIGEST_TO="leads@example.test, ceo@example.test")  # fmt: skip
+                         MD_DIGEST_TO="leads@example.test, ceo@example.test",
+                         MD_DIGEST_TIMEZONE="UTC")  # the fixture's day is a UTC day  # fmt: skip
         result = subprocess.run(
             [sys.executable, "-m", "mentiondesk.cli", "digest", "--date", "2026-01-05", "--out", str(out),
              "--send", "--no-clusters"],

@@ -35,6 +35,7 @@ def test_schedule_retries_after_smtp_was_down_and_sends_once(sqlite_url: str, tm
     env = worker_env(
         "127.0.0.1:1", sqlite_url, MD_SMTP_HOST="127.0.0.1", MD_SMTP_PORT=str(port),
         MD_DIGEST_TO="leads@example.test", MD_DIGEST_TIME="00:00", MD_DIGEST_TIMEZONE="UTC",
+        MD_WEEKLY_REPORT_DAY="off",  # the weekly report's own schedule test: test_weekly_report.py
     )  # fmt: skip
     log = tmp_path / "digest.log"
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()

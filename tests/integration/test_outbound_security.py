@@ -171,7 +171,7 @@ def test_the_trends_page_lists_undelivered_alerts(sqlite_url: str, monkeypatch: 
         app.session_state["md_user"] = "mira"
         app.run()
         assert not app.exception
-        assert any("1 spike alerts of this period did not reach" in w.value for w in app.warning)
+        assert any("1 spike alert of this period did not reach" in w.value for w in app.warning)
         table = app.dataframe[0].value
         assert list(table["Topic"]) == ["refund"]
         assert list(table["Webhook"]) == ["failed: HTTP Error 400: Bad Request"]

@@ -7,6 +7,7 @@ import json
 import signal
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -29,6 +30,15 @@ def _real_mentions(n: int) -> list[Mention]:
     mentions = list(itertools.islice(read_mentions(RUSENTITWEET_TEST), n))
     assert len(mentions) == n, f"{RUSENTITWEET_TEST} has fewer than {n} readable rows"
     return mentions
+
+
+def _rows(database_url: str, query: str) -> list[tuple[str, str]]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return [(str(r[0]), str(r[1])) for r in conn.execute(text(query)).all()]
+    finally:
+        engine.dispose()
 
 
 def _scored_keys(database_url: str) -> list[tuple[str, str]]:
@@ -76,8 +86,9 @@ def test_2000_real_mentions_land_exactly_once_across_a_kill_9(
     assert count_rows(sqlite_url, "SELECT count(*) FROM threads") == len({m.thread_key for m in mentions})
 
 
+@pytest.mark.parametrize("inference", ["fast", "torch"])
 def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
-    broker: EmbeddedBroker, start_worker: WorkerStarter, sqlite_url: str
+    broker: EmbeddedBroker, start_worker: WorkerStarter, sqlite_url: str, inference: str, tmp_path: Path
 ) -> None:
     ensure_topics(broker.bootstrap, partitions=4)
     now = datetime.now(UTC)
@@ -115,8 +126,12 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
         raw.flush()
     raw.close()
 
-    start_worker(worker_env(broker.bootstrap, sqlite_url))
+    start_worker(worker_env(broker.bootstrap, sqlite_url, MD_INFERENCE=inference))
     assert wait_until(lambda: count_rows(sqlite_url) >= len(good), timeout=240)
+    # The worker scored them on the path it was configured for (MD_INFERENCE), with sound labels.
+    assert f": {inference} inference" in (tmp_path / "worker-0.log").read_text("utf-8", errors="replace")
+    labels = dict(_rows(sqlite_url, "SELECT external_id, label FROM mentions"))
+    assert labels["good-0"] == "negative" and labels["good-1"] == "positive", labels
 
     consumer = KafkaConsumer(
         MENTIONS_DLQ,

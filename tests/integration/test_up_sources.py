@@ -13,12 +13,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from core.db.engine import make_engine, make_session_factory
 from core.db.models_analytics import AlertRow
+from core.settings import DEFAULT_DESK_ZONE
 from ingest.history import HistoryShape, burst_window
 from mentiondesk.broker import free_port
 from tests.integration.review_support import EXPECTED, review_sites, stored_keys, write_review_config
@@ -163,7 +165,8 @@ def test_up_without_collectors_runs_the_demo_with_a_week_of_history_laid_down_on
             timeout=120,
         ), "the demo streams live after the history"
     (alert,) = _alerts(database_url)
-    assert alert.window_start == burst_window(started, HistoryShape())[0]
+    # `up` runs on the default settings: the history's days are the desk's (Moscow) days
+    assert alert.window_start == burst_window(started, HistoryShape(tz=ZoneInfo(DEFAULT_DESK_ZONE)))[0]
     assert alert.brand is None and alert.negative_count >= 5
 
     second = tmp_path / "up-2.out"

@@ -17,7 +17,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
 
-PROJECT_SERVICES = {"migrate", "worker", "desk", "collector", "publisher", "digest"}
+PROJECT_SERVICES = {"migrate", "worker", "desk", "collector", "publisher", "notify", "digest"}
 INFRA_HEALTHY = ("kafka", "postgres")
 REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-?+]).*)?\}$")
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET", re.IGNORECASE)

@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from core.db.engine import make_engine
-from core.db.tables import metadata
+from core.db.tables import include_name, metadata
 
 config = context.config
 target_metadata = metadata
@@ -21,6 +21,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         transactional_ddl=True,
     )

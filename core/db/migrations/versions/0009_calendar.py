@@ -1,4 +1,7 @@
-"""Reserved: filled by the feature of the same name.
+"""The production calendar: per-brand calendars, several working periods a day, overrides.
+
+No schema change: calendars are JSON documents in `desk_settings` (see core/db/models_calendar.py),
+and calendars stored before this revision load as they are.
 
 Revision ID: 0009_calendar
 Revises: 0008_search

@@ -1,0 +1,57 @@
+"""The fast inference path's encoder: the exported graph (`onnx_export`) run by ONNX Runtime.
+
+Same contract as `model.E5Encoder`: `query: ` + text, cut at `max_length` tokens, length-sorted batches
+of `batch_size`, one L2-normalised 384-wide embedding per text. torch is not imported to serve.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from sentiment.model import QUERY_PREFIX, length_sorted_batches
+from sentiment.onnx_export import HIDDEN, ExportInfo, make_session, pad_batch
+
+F32Array = npt.NDArray[np.float32]
+
+
+class OnnxEncoder:
+    """multilingual-e5-small with the adapter merged, exported and fused, on ONNX Runtime."""
+
+    inference = "fast"
+
+    def __init__(
+        self, export: ExportInfo, tokenizer_folder: Path, max_length: int, batch_size: int, threads: int
+    ) -> None:
+        from transformers import AutoTokenizer
+
+        self.export = export
+        self.folder = tokenizer_folder
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder))
+        self.session = make_session(export.graph, threads)
+        self.pad_id = int(self.tokenizer.pad_token_id)
+        self._lock = threading.Lock()
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        enc = self.tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=self.max_length)
+        return [list(ids) for ids in enc["input_ids"]]
+
+    def embed(self, texts: Sequence[str], progress: Callable[[int], object] | None = None) -> F32Array:
+        """(len(texts), 384) float32 embeddings; `progress(n)` is called after each batch."""
+        out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
+        if not texts:
+            return out
+        with self._lock:  # the fast tokenizer refuses concurrent calls
+            seqs = self.tokenize(texts)
+            for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
+                feed = pad_batch([seqs[i] for i in batch], self.pad_id)
+                out[batch] = self.session.run(None, feed)[0]
+                if progress is not None:
+                    progress(len(batch))
+        return out

@@ -1,0 +1,118 @@
+"""The fast inference path (MD_INFERENCE=fast): the fine-tuned model exported to ONNX Runtime scores
+real texts as the torch path does, and a model of another version gets an export of its own.
+
+The export of the committed model is built once (by `make encoder`, else by the first test here) and
+kept on disk in MD_MODEL_CACHE_DIR, so these tests reuse it."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+from core.settings import Settings
+from ingest.replay import read_mentions
+from sentiment.model import MODEL_FILE, E5HeadModel, Head, builtin_version, load_builtin
+from sentiment.onnx_export import ensure_export, export_dir, read_export
+from tests.support import DATA_DIR, needs_data
+
+RUSENTITWEET_TEST = DATA_DIR / "rusentitweet" / "rusentitweet_test.csv"
+TWEETEVAL_VAL = DATA_DIR / "tweeteval-sentiment" / "val_text.txt"
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(model=None, quantize=None, torch_threads=2, max_length=128, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def torch_model(settings: Settings) -> E5HeadModel:
+    return load_builtin(settings, MODEL_FILE, inference="torch")
+
+
+@pytest.fixture(scope="module")
+def fast_model(settings: Settings) -> E5HeadModel:
+    return load_builtin(settings, MODEL_FILE, inference="fast")
+
+
+def _real_texts(n: int) -> list[str]:
+    """Russian and English tweets from the shared data, alternating."""
+    russian = [m.text for m in itertools.islice(read_mentions(RUSENTITWEET_TEST), n // 2)]
+    english = [t.strip() for t in TWEETEVAL_VAL.read_text("utf-8").splitlines() if t.strip()][
+        : n - len(russian)
+    ]
+    texts = [t for pair in itertools.zip_longest(russian, english) for t in pair if t]
+    assert len(texts) == n
+    return texts
+
+
+@needs_data("rusentitweet/rusentitweet_test.csv", "tweeteval-sentiment/val_text.txt")
+def test_the_fast_path_scores_200_real_texts_as_the_torch_path_does(
+    torch_model: E5HeadModel, fast_model: E5HeadModel
+) -> None:
+    assert (torch_model.inference, fast_model.inference) == ("torch", "fast")
+    assert fast_model.version == torch_model.version  # the same model, served by another runtime
+    texts = _real_texts(200)
+    slow = torch_model.score(texts)
+    fast = fast_model.score(texts)
+    agree = sum(a.label == b.label for a, b in zip(slow, fast, strict=True))
+    assert agree >= 0.97 * len(texts), f"labels agree on {agree} of {len(texts)}"
+    gaps = np.array([abs(a.negativity - b.negativity) for a, b in zip(slow, fast, strict=True)])
+    assert gaps.max() < 0.01, f"negativity differs by up to {gaps.max():.4f}"
+    # The embeddings themselves, batched and in the texts' own order, match closely.
+    x_slow = torch_model.encoder.embed(texts[:64])
+    x_fast = fast_model.encoder.embed(texts[:64])
+    assert float((x_slow * x_fast).sum(axis=1).min()) > 0.999
+
+
+def _retrained_copy(folder: Path) -> Path:
+    """The committed model file with its adapter changed (as a retrain changes it): another version."""
+    tensors = load_file(str(MODEL_FILE))
+    with safe_open(str(MODEL_FILE), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    for name in [k for k in tensors if k.startswith("lora.") and k.endswith(".b")]:
+        tensors[name] = (tensors[name].astype(np.float32) * 2.0).astype(tensors[name].dtype)
+    path = folder / "model.safetensors"
+    save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+@pytest.fixture
+def retrained(tmp_path: Path, settings: Settings) -> Iterator[Path]:
+    path = _retrained_copy(tmp_path)
+    yield path
+    # Its export is a 470 MB folder in the shared model cache: not kept after the test.
+    shutil.rmtree(
+        export_dir(settings.model_cache_dir, builtin_version(path, Head.load(path))), ignore_errors=True
+    )
+
+
+@needs_data("tweeteval-sentiment/val_text.txt")
+def test_a_model_of_another_version_gets_its_own_export(
+    settings: Settings, fast_model: E5HeadModel, retrained: Path
+) -> None:
+    committed = read_export(export_dir(settings.model_cache_dir, fast_model.version))
+    assert committed is not None and committed.model_version == fast_model.version
+    version = builtin_version(retrained, Head.load(retrained))
+    assert version != fast_model.version
+    assert read_export(export_dir(settings.model_cache_dir, version)) is None
+
+    new = load_builtin(settings, retrained, inference="fast")
+    export = read_export(export_dir(settings.model_cache_dir, version))
+    assert export is not None and export.model_version == new.version == version
+    assert export.folder != committed.folder and committed.graph.is_file()
+    # The export is of the new weights: it follows the torch path of the new file, not the old export.
+    texts = [t.strip() for t in TWEETEVAL_VAL.read_text("utf-8").splitlines() if t.strip()][:32]
+    x_new = new.encoder.embed(texts)
+    x_ref = load_builtin(settings, retrained, inference="torch").encoder.embed(texts)
+    x_old = fast_model.encoder.embed(texts)
+    assert float((x_new * x_ref).sum(axis=1).min()) > 0.999
+    assert float((x_new * x_old).sum(axis=1).min()) < 0.999
+    # Asked again, the export is found on disk, not rebuilt.
+    assert ensure_export(settings, retrained, version).meta == export.meta
