@@ -15,6 +15,7 @@ from core.i18n import N_, _, _n
 from core.settings import get_settings
 from desk.app_pages._format import when
 from desk.app_pages._resources import session_factory
+from desk.services import labels
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.survey_followups import mark_done, open_followups, thread_followups
 from desk.services.survey_intake import score_by_hand, to_score
@@ -28,18 +29,6 @@ SURVEY_HEADER = N_("Satisfaction survey")
 def survey_policy() -> SurveyPolicy:
     """The brands config's survey modes and the survey settings, read when a case is resolved."""
     return load_policy(get_settings())
-
-
-SURVEY_STATUSES = {
-    "asked": N_("asked"),
-    "answered": N_("answered"),
-    "unreadable": N_("unreadable"),
-    "expired": N_("expired"),
-}
-
-
-def _survey_status(code: str) -> str:
-    return _(SURVEY_STATUSES[code]) if code in SURVEY_STATUSES else code
 
 
 def _score(csat: int | None, nps: int | None) -> str:
@@ -125,7 +114,7 @@ def survey_panel(actor: Actor, thread_id: int) -> None:
                 + (f" ({s.scored_by})" if s.scored_by else "")
             )
         line = _("cycle {cycle} · {kind} · asked {when} · {status}").format(
-            cycle=s.cycle, kind=s.kind, when=when(s.asked_at), status=_survey_status(s.status)
+            cycle=s.cycle, kind=s.kind, when=when(s.asked_at), status=labels.survey_status(s.status)
         )
         score = _score(s.csat, s.nps)
         st.text(f"{line}{' · ' + score if score else ''}{read}")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.db.models import LABELS
 from core.db.models_desk import COMPENSATION_KINDS
-from core.i18n import N_, _, format_decimal
+from core.i18n import _, format_decimal
 from core.settings import get_settings
 from desk.app_pages._format import format_left, when
 from desk.app_pages._resources import session_factory
@@ -50,19 +50,6 @@ from desk.services.threads import (
 )
 
 STATUS_CHOICES = ("open", "waiting", "resolved", "closed")
-COMPENSATION_NAMES = {
-    "promo_code": N_("promo code"),
-    "bonus": N_("bonus"),
-    "refund": N_("refund"),
-    "gift": N_("gift"),
-    "other": N_("other"),
-}
-
-
-def _compensation_name(kind: str) -> str:
-    return _(COMPENSATION_NAMES[kind]) if kind in COMPENSATION_NAMES else kind
-
-
 def _publish(reply: object) -> None:
     from core.bus.address import bootstrap_servers
     from core.bus.producer import publish_reply
@@ -294,7 +281,7 @@ def actions(actor: Actor, thread_id: int) -> None:
         if st.form_submit_button(_("Add note")):
             _apply(lambda s: add_note(s, actor, thread_id, note))
     with st.expander(_("Compensation")), st.form(f"comp_form_{thread_id}", clear_on_submit=True):
-        kind = st.selectbox(_("Type"), COMPENSATION_KINDS, format_func=_compensation_name)
+        kind = st.selectbox(_("Type"), COMPENSATION_KINDS, format_func=labels.compensation)
         value = st.number_input(_("Value"), min_value=0.0, step=100.0)
         code = st.text_input(_("Code"))
         if st.form_submit_button(_("Record compensation")):
@@ -311,7 +298,7 @@ def actions(actor: Actor, thread_id: int) -> None:
     for c in given:
         st.text(
             _("compensation · {kind} {value} {code} · {by} · {when}").format(
-                kind=_compensation_name(c.kind),
+                kind=labels.compensation(c.kind),
                 value=f"{c.value:g}",
                 code=c.code or "",
                 by=c.given_by,

@@ -1,6 +1,6 @@
 """What the desk calls its codes in the reader's language: thread statuses, reply statuses,
-roles, clocks, sentiment labels. The database and the wire keep the English codes; only what is
-shown goes through here. A code without a label is shown as it is."""
+roles, clocks, sentiment labels, survey statuses, compensation kinds. The database and the wire keep
+the English codes; only what is shown goes through here. A code without a label is shown as it is."""
 
 from __future__ import annotations
 
@@ -46,6 +46,19 @@ SENTIMENTS: Final = {
     "neutral": N_("neutral"),
     "positive": N_("positive"),
 }
+SURVEY_STATUSES: Final = {
+    "asked": N_("asked"),
+    "answered": N_("answered"),
+    "unreadable": N_("unreadable"),
+    "expired": N_("expired"),
+}
+COMPENSATIONS: Final = {
+    "promo_code": N_("promo code"),
+    "bonus": N_("bonus"),
+    "refund": N_("refund"),
+    "gift": N_("gift"),
+    "other": N_("other"),
+}
 
 
 def _shown(table: dict[str, str], code: str | None) -> str:
@@ -77,6 +90,14 @@ def clock_state(code: str | None) -> str:
 
 def sentiment(code: str | None) -> str:
     return _shown(SENTIMENTS, code)
+
+
+def survey_status(code: str | None) -> str:
+    return _shown(SURVEY_STATUSES, code)
+
+
+def compensation(code: str | None) -> str:
+    return _shown(COMPENSATIONS, code)
 
 
 def thread_count(n: int) -> str:
