@@ -12,7 +12,7 @@ if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
 from core.i18n import _, _p  # noqa: E402
-from desk.app_pages._session import current_actor, end_session  # noqa: E402
+from desk.app_pages._session import case_open_here, current_actor, end_session  # noqa: E402
 from desk.services.labels import role as role_label  # noqa: E402
 
 _PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -63,4 +63,10 @@ else:
 
     notices_sidebar(actor)  # the user's notices and away switch
     navigation = st.navigation(by_section(pages, section_labels()))
+    in_place = case_open_here(navigation.url_path)
+    if in_place is not None:  # a case opened from this page (the queue, search, a notice)
+        from desk.app_pages._case_view import show_in_place
+
+        show_in_place(in_place)
+        st.stop()
 navigation.run()

@@ -11,12 +11,10 @@ from core.i18n import _
 from core.settings import get_settings
 from desk.app_pages._format import when
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import THREAD_KEY, current_actor
+from desk.app_pages._session import current_actor, open_case
 from desk.services.auth import Actor, PermissionDenied
 from desk.services.notices import mark_read, notice_text, recent, unread_count
 from desk.services.user_prefs import prefs, set_away, set_contacts
-
-THREAD_PAGE = "app_pages/thread.py"
 
 
 def _away_switch(actor: Actor) -> None:
@@ -73,8 +71,7 @@ def _notices_panel() -> None:
                 with session_factory()() as session:
                     mark_read(session, actor.username, [notice.id])
                     session.commit()
-                st.session_state[THREAD_KEY] = notice.thread_id
-                st.switch_page(THREAD_PAGE)
+                open_case(notice.thread_id)
         if count and st.button(_("Mark all read"), key="md_notices_read"):
             with session_factory()() as session:
                 mark_read(session, actor.username)

@@ -6,15 +6,16 @@ the page draws them), so the user sees, and can change, what the view holds.
 """
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 import streamlit as st
 
 from core.db.models import LABELS, THREAD_STATUSES
 from core.i18n import N_, _
+from desk.app_pages._actions import apply_action
 from desk.app_pages._resources import session_factory
 from desk.services import labels
-from desk.services.auth import Actor, PermissionDenied
+from desk.services.auth import Actor
 from desk.services.saved_views import View, delete_view, save_view, visible_views
 from desk.services.worklist import DEFAULT_STATUSES, SCOPES, QueueFilters, Scope
 
@@ -117,28 +118,18 @@ def _manage(actor: Actor, views: dict[int, View], scope: Scope, filters: QueueFi
         shared = actor.can("view.share") and st.checkbox(_("Shared with everyone"), key="qv_shared")
         if st.button(_("Save view"), key="qv_save"):
             done = _("View “{name}” saved.").format(name=name.strip())
-            _act(lambda s: save_view(s, actor, name, scope, filters, shared=shared), done)
+            apply_action(lambda s: save_view(s, actor, name, scope, filters, shared=shared), done)
         chosen = views.get(cast(int, st.session_state.get(VIEW_KEY)))
         mine = chosen is not None and (chosen.owner == actor.username or actor.can("admin.edit"))
         label = _("Delete the view “{name}”").format(name=chosen.name) if chosen else ""
         if chosen is not None and mine and st.button(label, key="qv_delete"):
             st.session_state.pop(VIEW_KEY, None)
-            _act(
+            apply_action(
                 lambda s: delete_view(s, actor, chosen.id),
                 _("View “{name}” deleted.").format(name=chosen.name),
             )
 
 
-def _act(action: Any, done: str) -> None:
-    try:
-        with session_factory()() as session:
-            action(session)
-            session.commit()
-    except (ValueError, LookupError, PermissionDenied) as exc:
-        st.error(str(exc))
-        return
-    st.toast(done)
-    st.rerun()
 
 
 def queue_filters(actor: Actor, options: dict[str, list[str]]) -> tuple[Scope, QueueFilters]:

@@ -22,6 +22,10 @@ from desk.services.sessions import SessionLimits, expiry_reason
 
 USER_KEY = "md_user"
 THREAD_KEY = "md_thread"
+# the page a case was opened on, in place (see open_case), and the page being shown
+CASE_OPEN_ON_KEY = "md_case_open_on"
+PAGE_KEY = "md_page"
+OPENINGS_KEY = "md_case_openings"
 SIGNED_IN_KEY = "md_signed_in_at"
 ACTIVE_KEY = "md_active_at"
 NOTICE_KEY = "md_notice"
@@ -138,3 +142,41 @@ def fragment_actor(permission: str) -> Actor:
         st.rerun(scope="app")
     assert actor is not None
     return actor
+
+
+def open_case(thread_id: int) -> None:
+    """Open a case in place: the page the user is on shows it, with a way back.
+
+    Not a page switch: after `st.switch_page`, Streamlit's web client can apply the new page's
+    first element before it clears the old page, then fail on the next one and draw nothing (a
+    blank page, measured on about one opening in four). A rerun of the same page never clears it.
+    """
+    st.session_state[THREAD_KEY] = thread_id
+    st.session_state[CASE_OPEN_ON_KEY] = st.session_state.get(PAGE_KEY, "")
+    st.session_state[OPENINGS_KEY] = st.session_state.get(OPENINGS_KEY, 0) + 1
+    st.rerun(scope="app")
+
+
+def opener_key(base: str) -> str:
+    """The key of a table whose row click opens a case: a new one after each opening, so the row
+    clicked last is not still selected (and opened again) when the user comes back."""
+    openings = int(st.session_state.get(OPENINGS_KEY, 0))
+    return base if openings == 0 else f"{base}_{openings}"
+
+
+def case_open_here(page: str) -> int | None:
+    """The case opened in place on `page` (the router's page being shown), if any; this page is
+    remembered for `open_case`. Going to another page (the sidebar) closes the case."""
+    st.session_state[PAGE_KEY] = page
+    opened_on = st.session_state.get(CASE_OPEN_ON_KEY)
+    if opened_on is None:
+        return None
+    if opened_on != page:
+        close_case()
+        return None
+    thread_id = st.session_state.get(THREAD_KEY)
+    return int(thread_id) if thread_id is not None else None
+
+
+def close_case() -> None:
+    st.session_state.pop(CASE_OPEN_ON_KEY, None)

@@ -13,10 +13,11 @@ import streamlit as st
 from core.db.models import Mention
 from core.i18n import N_, _, _n
 from core.settings import get_settings
+from desk.app_pages._actions import apply_action
 from desk.app_pages._format import when
 from desk.app_pages._resources import session_factory
 from desk.services import labels
-from desk.services.auth import Actor, PermissionDenied
+from desk.services.auth import Actor
 from desk.services.survey_followups import mark_done, open_followups, thread_followups
 from desk.services.survey_intake import score_by_hand, to_score
 from desk.services.surveys import SurveyPolicy, author_opted_out, load_policy, opt_out, thread_surveys
@@ -82,17 +83,6 @@ def followups_section(actor: Actor) -> None:
         )
 
 
-def _apply(action: object) -> None:
-    try:
-        with session_factory()() as session:
-            action(session)  # type: ignore[operator]
-            session.commit()
-    except (ValueError, LookupError, PermissionDenied) as exc:
-        st.error(str(exc))
-        return
-    st.rerun()
-
-
 def survey_panel(actor: Actor, thread_id: int) -> None:
     """The case's surveys: status, score and who read it; the scoring form; follow-ups; opt-out."""
     with session_factory()() as session:
@@ -133,7 +123,7 @@ def survey_panel(actor: Actor, thread_id: int) -> None:
                     else None
                 )
                 if st.form_submit_button(_("Save score")):
-                    _apply(
+                    apply_action(
                         lambda db, sid=s.id, c=csat, n=nps: score_by_hand(
                             db, actor, sid, csat=c, nps=n, now=datetime.now(UTC)
                         )
@@ -148,8 +138,8 @@ def survey_panel(actor: Actor, thread_id: int) -> None:
             )
         )
         if st.button(_("Follow-up done"), key=f"followup_done_{t.id}"):
-            _apply(lambda db, tid=t.id: mark_done(db, actor, tid, datetime.now(UTC)))
+            apply_action(lambda db, tid=t.id: mark_done(db, actor, tid, datetime.now(UTC)))
     if excluded:
         st.caption(_("This author is not asked for surveys."))
     elif st.button(_("Do not survey this author"), key=f"survey_opt_out_{thread_id}"):
-        _apply(lambda db: opt_out(db, actor, thread_id, datetime.now(UTC)))
+        apply_action(lambda db: opt_out(db, actor, thread_id, datetime.now(UTC)))

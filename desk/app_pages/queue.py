@@ -14,7 +14,7 @@ from core.settings import get_settings
 from desk.app_pages._format import QUEUE_EMPTY, format_age, format_left, when
 from desk.app_pages._queue_filters import queue_filters
 from desk.app_pages._resources import session_factory
-from desk.app_pages._session import THREAD_KEY, fragment_actor, require
+from desk.app_pages._session import fragment_actor, open_case, opener_key, require
 from desk.app_pages._surveys import followups_section
 from desk.services import labels
 from desk.services.auth import Actor, PermissionDenied
@@ -23,7 +23,6 @@ from desk.services.threads import assign
 from desk.services.worklist import QueueFilters, Scope, WorkItem, desk_queue, filter_options
 
 EMPTY_MESSAGE = QUEUE_EMPTY
-THREAD_PAGE = "app_pages/thread.py"
 SYNC_FALLBACK_EVERY = timedelta(seconds=30)
 QUEUE_TABLE = "queue_table"
 SHOWN_KEY = "md_queue_shown"
@@ -102,8 +101,7 @@ def _open_thread(items: list[WorkItem]) -> None:
         key="open_case",
     )
     if right.button(_("Open"), key="open_button") and choice is not None:
-        st.session_state[THREAD_KEY] = int(choice)
-        st.switch_page(THREAD_PAGE)
+        open_case(int(choice))
 
 
 def queue_view(actor: Actor, scope: Scope, filters: QueueFilters) -> list[WorkItem]:
@@ -129,7 +127,7 @@ def queue_view(actor: Actor, scope: Scope, filters: QueueFilters) -> list[WorkIt
             _("Negativity"): st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0),
             _("Text"): st.column_config.TextColumn(width="large"),
         },
-        key=QUEUE_TABLE,
+        key=opener_key(QUEUE_TABLE),
         on_select="rerun",  # a click on a row (any cell, or its box at the left) opens its thread
         selection_mode=["single-row", "single-cell"],
     )
@@ -138,8 +136,7 @@ def queue_view(actor: Actor, scope: Scope, filters: QueueFilters) -> list[WorkIt
     selection = event.selection if event is not None else None
     rows = [*selection.rows, *(row for row, _ in selection.cells)] if selection is not None else []
     if rows and 0 <= rows[0] < len(shown):
-        st.session_state[THREAD_KEY] = int(shown[rows[0]])
-        st.switch_page(THREAD_PAGE)
+        open_case(int(shown[rows[0]]))
     return items
 
 

@@ -14,14 +14,13 @@ from core.db.models import LABELS, THREAD_STATUSES
 from core.i18n import _, _n
 from desk.app_pages._format import when
 from desk.app_pages._resources import page_zone, session_factory
-from desk.app_pages._session import THREAD_KEY, require
+from desk.app_pages._session import open_case, opener_key, require
 from desk.services import labels
 from desk.services.desk_time import day_start
 from desk.services.search import SearchFilters, SearchResults, ThreadHit, search
 from desk.services.tags import all_tags
 from desk.services.worklist import filter_options
 
-THREAD_PAGE = "app_pages/thread.py"
 RESULTS_TABLE = "search_table"
 SHOWN_KEY = "md_search_shown"
 
@@ -126,25 +125,20 @@ def _show(results: SearchResults) -> None:
         hide_index=True,
         width="stretch",
         column_config={_("Matching messages"): st.column_config.TextColumn(width="large")},
-        key=RESULTS_TABLE,
+        key=opener_key(RESULTS_TABLE),
         on_select="rerun",
         selection_mode="single-row",
     )
     st.session_state[SHOWN_KEY] = [hit.thread_id for hit in results.threads]
     rows = list(event.selection.rows) if event is not None else []
     if rows and 0 <= rows[0] < len(shown):
-        _open(int(shown[rows[0]]))
+        open_case(int(shown[rows[0]]))
     left, right = st.columns([3, 1])
     choice = left.selectbox(
         _("Open case"), [hit.thread_id for hit in results.threads], key="search_open_case"
     )
     if right.button(_("Open"), key="search_open") and choice is not None:
-        _open(int(choice))
-
-
-def _open(thread_id: int) -> None:
-    st.session_state[THREAD_KEY] = thread_id
-    st.switch_page(THREAD_PAGE)
+        open_case(int(choice))
 
 
 actor = require("queue.view")
