@@ -446,11 +446,15 @@ def model_calibrate(
 ) -> None:
     """Refit a trained model's calibration and thresholds on its dev part, and report the figures."""
     from sentiment.training.finetune import recalibrate
+    from sentiment.training.fingerprints import DataMismatch
 
     if not model.is_file():
         raise typer.BadParameter(f"no model file at {model}", param_hint="--model")
     settings = get_settings()
-    metrics = recalibrate(data or settings.data_dir, settings, model)
+    try:
+        metrics = recalibrate(data or settings.data_dir, settings, model)
+    except (DataMismatch, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
@@ -462,7 +466,11 @@ def model_retrain(
         typer.Option(help="a `mentiondesk export corrections` file (default: read them from the database)"),
     ] = None,
     tolerance: Annotated[
-        float, typer.Option(min=0.0, help="largest drop of any held-out figure still accepted")
+        float,
+        typer.Option(
+            min=0.0,
+            help="largest drop of a validation figure still accepted (larger ones count if beyond chance)",
+        ),
     ] = 0.01,
     replay: Annotated[
         int,
@@ -500,13 +508,19 @@ def model_retrain(
         raise _fail(str(exc)) from exc
     report = result.report
     typer.echo(f"{len(examples)} corrections; old {result.old_version}, new {result.new_version}")
-    typer.echo("| held-out set | macro-F1 old -> new | F1 negative old -> new |\n|---|---|---|")
-    for name, row in report["held_out"].items():
-        old, new = row["old"], row["new"]
-        typer.echo(
-            f"| {name} | {old['macro_f1']:.3f} -> {new['macro_f1']:.3f} "
-            f"| {old['negative_f1']:.3f} -> {new['negative_f1']:.3f} |"
-        )
+    for part, role in (
+        (report["decided_on"]["part"], "decides"),
+        (report["reported"]["part"], "reported only"),
+    ):
+        typer.echo(f"\n| {part} part ({role}) | n | macro-F1 old -> new | F1 negative old -> new |")
+        typer.echo("|---|---|---|---|")
+        for name, row in report[part].items():
+            old, new = row["old"], row["new"]
+            typer.echo(
+                f"| {name} | {old['n']} | {old['macro_f1']:.3f} -> {new['macro_f1']:.3f} "
+                f"| {old['negative_f1']:.3f} -> {new['negative_f1']:.3f} |"
+            )
+    typer.echo("")
     fixes = report["corrections"]
     typer.echo(
         f"corrected labels the model now gives: {fixes['old_agrees']} -> {fixes['new_agrees']} "
@@ -518,9 +532,16 @@ def model_retrain(
     elif report["accepted"]:
         typer.echo(f"not switched (--dry-run); the candidate is in {result.model_file.parent}")
     else:
+        fell = "; ".join(
+            f"{name} {key} {report['validation'][name]['change'][key]:+.3f} "
+            f"(z {report['validation'][name]['paired'][key]['z']:.2f})"
+            for name, keys in report["blocking"].items()
+            for key in keys
+        )
         typer.echo(
-            f"kept {result.old_version}: a held-out figure fell by {-report['worst_change']:.3f} "
-            f"(more than {tolerance}); the candidate is in {result.model_file.parent}"
+            f"kept {result.old_version}: validation figures fell by more than {tolerance} and more "
+            f"than chance (McNemar z >= {report['significance_z']}): {fell}; "
+            f"the candidate is in {result.model_file.parent}"
         )
 
 
@@ -548,6 +569,26 @@ Inference = Annotated[
 ]
 
 
+def _check_eval_data(settings: Settings, data: Path, names: list[str] | None) -> None:
+    """Refuse (exit 1, nothing written) test parts that are not those the model in force records;
+    cheap, so it runs before the model loads. A model without recorded fingerprints gets a warning."""
+    from sentiment.model import Head, active_model_file
+    from sentiment.training.datasets import load_benchmarks
+    from sentiment.training.finetune import verify_data
+
+    path = active_model_file(settings)
+    if not path.is_file():
+        return  # loading the model says what is missing
+    try:
+        benches = load_benchmarks(data, names)
+        meta = Head.load(path).meta
+        warning = verify_data(meta, benches, model_file=path, data_dir=data, parts=("test",))
+    except (ValueError, FileNotFoundError) as exc:  # fingerprints.DataMismatch is a ValueError
+        raise _fail(str(exc)) from exc
+    if warning:
+        typer.echo(warning, err=True)
+
+
 def _run_eval(
     data: Path | None, output: Path | None, sets: list[str] | None, inference: str | None = None
 ) -> None:
@@ -569,6 +610,8 @@ def _run_eval(
     if inference is not None:
         settings = settings.model_copy(update={"inference": inference})
     data = data or settings.data_dir
+    if not settings.model:  # the built-in model records the data it was made with
+        _check_eval_data(settings, data, names)
     model = load_model(settings)
     try:
         report = evaluate(model, data, names)

@@ -3,6 +3,11 @@
     python scripts/make_demo_sample.py ../shared/data            # writes the shipped file
     python scripts/make_demo_sample.py ../shared/data -o out.jsonl --seed 7
 
+The data folder is the shared one with every labelled set (`sentiment.training.datasets`): no row of
+any data set's test part, nor of the validation part of the shipped model's recipe, is taken. An
+agent who corrects a demo mention and retrains would otherwise put rows the model is judged on into
+its training (tests/unit/test_demo_sample.py checks it).
+
 Sources (both allow redistribution; see mentiondesk/demo/ATTRIBUTION.md):
 - OpenSentimentCorpus, `opensentimentcorpus/opensentimentcorpus-final-by-majority.csv` (Russian, CC BY-SA 3.0)
 - TweetEval sentiment, `tweeteval-sentiment/val_text.txt` + `val_labels.txt` (English, released without
@@ -24,6 +29,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sentiment.model import MODEL_FILE, Head
+from sentiment.training.datasets import load_benchmarks
+from sentiment.training.finetune import recipe_split, recorded_recipe
 
 DEFAULT_SEED = 20240521
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "mentiondesk" / "demo" / "mentions.jsonl"
@@ -81,6 +90,7 @@ class Candidate:
     text: str
     lang: str
     label: str
+    raw: str = ""  # the text as the data set has it
 
 
 @dataclass
@@ -101,6 +111,24 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+NON_WORD = re.compile(r"\W+")
+
+
+def match_key(text: str) -> str:
+    """What two texts share when they are the same row: decoded, without punctuation or spaces, casefolded."""
+    return NON_WORD.sub("", clean_tweet(text)).casefold()
+
+
+def judged_keys(data_dir: Path, model_file: Path = MODEL_FILE) -> set[str]:
+    """`match_key` of every row a model is judged or validated on: each data set's test part and the
+    validation (dev) part of the recipe recorded in `model_file`."""
+    benches = load_benchmarks(data_dir)
+    train_sets, seed = recorded_recipe(Head.load(model_file).meta or {})
+    _, dev = recipe_split(benches, train_sets, seed)
+    texts = [t for b in benches for t in b.test.texts] + [e.text for e in dev]
+    return {match_key(t) for t in texts}
+
+
 def clean_tweet(text: str) -> str:
     """TweetEval keeps some characters as literal `\\u2019`/`\\u002c` escapes and HTML entities."""
     return normalise(html.unescape(UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)))
@@ -113,7 +141,7 @@ def read_opensentimentcorpus(data_dir: Path) -> list[Candidate]:
         for record in csv.DictReader(handle):
             label = record["Sentiment"].strip()
             if label in {"negative", "neutral", "positive"}:
-                found.append(Candidate(normalise(record["Sentence"]), "ru", label))
+                found.append(Candidate(normalise(record["Sentence"]), "ru", label, record["Sentence"]))
     return found
 
 
@@ -124,7 +152,7 @@ def read_tweeteval(data_dir: Path) -> list[Candidate]:
     if len(texts) != len(labels):
         raise ValueError(f"TweetEval: {len(texts)} texts but {len(labels)} labels")
     return [
-        Candidate(clean_tweet(text), "en", TWEETEVAL_NAMES[label])
+        Candidate(clean_tweet(text), "en", TWEETEVAL_NAMES[label], text)
         for text, label in zip(texts, labels, strict=True)
     ]
 
@@ -203,15 +231,19 @@ def to_json(row: Row) -> dict[str, str | None]:
 def make_sample(data_dir: Path, seed: int = DEFAULT_SEED) -> list[dict[str, str | None]]:
     """The demo rows, in stream order, for this data folder and seed."""
     rng = random.Random(seed)
-    chosen = choose(read_opensentimentcorpus(data_dir) + read_tweeteval(data_dir), rng)
+    judged = judged_keys(data_dir)
+    candidates = [
+        c
+        for c in read_opensentimentcorpus(data_dir) + read_tweeteval(data_dir)
+        if match_key(c.text) not in judged and match_key(c.raw) not in judged
+    ]
+    chosen = choose(candidates, rng)
     return [to_json(row) for row in build_rows(chosen, rng)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "data_dir", type=Path, help="folder holding opensentimentcorpus/ and tweeteval-sentiment/"
-    )
+    parser.add_argument("data_dir", type=Path, help="the shared data folder, every labelled set in it")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)

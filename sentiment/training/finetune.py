@@ -17,7 +17,10 @@ Recipe (seeded; the data folder is an argument):
    the negative threshold: the lowest cut-off whose negative-class F1 is within `THRESHOLD_SLACK`
    of the best (a missed complaint costs more than a false alarm, so of equally good cut-offs the
    one that flags most complaints wins); `mentiondesk model calibrate` redoes this step alone;
-6. write `model.safetensors` and `metrics.json` (every test part's figures, sizes, timings).
+6. write `model.safetensors` and `metrics.json` (every test part's figures, sizes, timings). The
+   model file records the fingerprints of every data set's training, validation (dev) and test
+   parts (`sentiment.training.fingerprints`): `model eval`, `model calibrate` and `model retrain`
+   refuse data whose parts are not these.
 """
 
 from __future__ import annotations
@@ -51,6 +54,14 @@ from sentiment.model import (
 from sentiment.training.calibration import fit_logit_scaling, fit_temperature
 from sentiment.training.datasets import Benchmark, load_benchmarks, subsample_indices
 from sentiment.training.evaluate import compute_metrics
+from sentiment.training.fingerprints import (
+    PARTS,
+    DataPrints,
+    check,
+    data_prints,
+    prints_meta,
+    recorded_prints,
+)
 from sentiment.training.metrics import expected_calibration_error, negativity_ece
 
 if TYPE_CHECKING:
@@ -132,6 +143,63 @@ def recorded_recipe(meta: dict[str, str]) -> tuple[list[str], int]:
     """The training sets and seed a model file was trained with (its metadata; the defaults if absent)."""
     train_sets = [s for s in meta.get("train_sets", ",".join(TRAIN_SETS)).split(",") if s]
     return train_sets, int(meta.get("seed", "0"))
+
+
+def recipe_prints(benches: Sequence[Benchmark], train_sets: Sequence[str], seed: int) -> DataPrints:
+    """The fingerprints of every data set's parts under the recipe of `train_sets` and `seed`."""
+    return data_prints(benches, *recipe_split(benches, train_sets, seed))
+
+
+def verify_data(
+    meta: dict[str, str] | None,
+    benches: Sequence[Benchmark],
+    *,
+    model_file: Path,
+    data_dir: Path,
+    parts: Sequence[str] = PARTS,
+) -> str | None:
+    """Raise `DataMismatch` unless the `parts` of `benches` are those the model file recorded.
+
+    Training and validation parts come from the recipe over every training set, so `benches` must
+    then be all of them; test parts depend on their own files only (`eval --sets` checks those).
+    Cheap (no model, no embedding): call it before any work. Returns the warning for a model file
+    without recorded fingerprints, which the caller shows.
+    """
+    train_sets, seed = recorded_recipe(meta or {})
+    recipe_parts = set(parts) - {"test"}
+    found = recipe_prints(benches, train_sets, seed) if recipe_parts else data_prints(benches, [], [])
+    return check(
+        recorded_prints(meta),
+        found,
+        [b.name for b in benches],
+        train_sets,
+        model_file=model_file,
+        data_dir=data_dir,
+        parts=parts,
+    )
+
+
+def record_fingerprints(model_file: Path, data_dir: Path, output: Path | None = None) -> DataPrints:
+    """Write into `output` (default: `model_file` itself) the model with its data's fingerprints.
+
+    The fingerprints are those of `data_dir` under the recipe recorded in the file (training sets and
+    seed); the tensors and every other metadata entry are copied unchanged. Only for data the model
+    was made with: the fingerprints then vouch that their held-out parts were never trained on.
+    """
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(model_file))
+    with safe_open(str(model_file), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    train_sets, seed = recorded_recipe(meta)
+    prints = recipe_prints(load_benchmarks(Path(data_dir)), train_sets, seed)
+    target = output or model_file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={**meta, **prints_meta(prints)})
+    tmp.replace(target)
+    return prints
 
 
 def length_bucketed_batches(
@@ -386,6 +454,7 @@ def finetune(
         "train_sets": ",".join(train_sets),
         "seed": str(seed),
         "lora_scale": repr(ALPHA / RANK),
+        **prints_meta(recipe_prints(benches, train_sets, seed)),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / MODEL_NAME
@@ -473,11 +542,16 @@ def recalibrate(data_dir: Path, settings: Settings, path: Path) -> dict[str, Any
     """Refit the calibration of a trained model file on the dev part of its own recipe.
 
     The dev rows are the ones the model was not trained on: the same seed and training sets as
-    recorded in the file's metadata. Updates `metrics.json` beside the file, keeping the training
-    figures, and returns it.
+    recorded in the file's metadata, on the data whose fingerprints it records (else `DataMismatch`,
+    before anything is embedded or written). Updates `metrics.json` beside the file, keeping the
+    training figures, and returns it.
     """
-    train_sets, seed = recorded_recipe(Head.load(path).meta or {})
+    meta = Head.load(path).meta or {}
+    train_sets, seed = recorded_recipe(meta)
     benches = load_benchmarks(Path(data_dir))
+    warning = verify_data(meta, benches, model_file=path, data_dir=Path(data_dir))
+    if warning:
+        print(warning, file=sys.stderr)
     _, dev_rows = recipe_split(benches, train_sets, seed)
     metrics_file = path.parent / "metrics.json"
     metrics: dict[str, Any] = (

@@ -1,10 +1,16 @@
 """Learning from the desk: agents correct 200 labels on the desk, `mentiondesk model retrain` folds
-them in, compares old and new on the held-out sets, switches, and the worker's next model scores with
-the new version; careless corrections are refused; `model rollback` goes back. Real model; the
+them in, decides on the validation parts (never trained on) whether the new model is not worse,
+reports the test parts without letting them decide, switches, and the worker's next model scores
+with the new version; careless corrections are refused; `model rollback` goes back. Real model; the
 corrections are airline tweets of the real data (`MD_DATA_DIR`) that the shipped model never saw;
 the retrains replay, train and compare on a small seeded subset of the real data sets (SUBSET_ROWS
 rows of each file, without those tweets), so the whole test takes minutes, not the twenty that the
-full sets take; `mentiondesk model retrain` on the full sets is measured in the README."""
+full sets take; `mentiondesk model retrain` on the full sets is measured in the README.
+
+The subset's parts are drawn from the same parts of the full data (`tests.data_subset`), so the
+shipped model never trained on the subset's validation or test rows; the model the retrains start
+from is the shipped one with the subset's fingerprints recorded (`record_fingerprints`), since
+`model retrain` refuses data other than those its model file records."""
 
 from __future__ import annotations
 
@@ -18,9 +24,10 @@ from core.db.engine import make_engine, make_session_factory, migrate
 from core.db.models import Mention
 from core.settings import Settings
 from desk.services.corrections import correct_label
-from sentiment.model import NegativityModel, load_model
-from sentiment.training.datasets import load_benchmarks
-from sentiment.training.finetune import TRAIN_SETS, training_pool
+from sentiment.model import MODEL_FILE, Head, NegativityModel, builtin_version, load_model
+from sentiment.registry import MODEL_NAME, ModelRegistry
+from sentiment.training.datasets import BENCHMARKS, load_benchmarks
+from sentiment.training.finetune import TRAIN_SETS, recipe_split, record_fingerprints, training_pool
 from tests.data_subset import write_subset
 from tests.desk_support import actor, save, setup_desk
 from tests.factories import scored_mention
@@ -29,14 +36,18 @@ from tests.support import DATA_DIR, LABELLED_FILES, needs_data, run_cli
 pytestmark = needs_data(*LABELLED_FILES)
 
 CORRECTIONS = 200
-SUBSET_ROWS = 500  # of each labelled file: held-out parts of about 100 rows per set (417 RuSentiTweet)
+SUBSET_ROWS = 900  # of each labelled file: validation parts of 72 rows per set (91 RuSentiTweet),
+SUBSET_TEST_ROWS = 100  # test parts of about 180 (RuSentiTweet's official test file: this many)
 REPLAY = 400  # training rows replayed beside the corrections (the command's default is 3,000)
-# Largest held-out drop still accepted. The command's default, 0.01, is a property of the full data's
-# held-out sets (400 to 2,900 rows each, where the desk's corrections moved no figure by more than
-# 0.007 and the careless ones dropped airline macro-F1 by 0.099). On the subset's sets of about 100
-# rows a few changed answers move a figure by several hundredths: there the desk's corrections moved
-# none by more than 0.06 and the careless ones dropped airline macro-F1 by 0.22 (seeded, measured).
-TOLERANCE = 0.1
+# The command's default tolerance decides. On validation parts of 72 rows a figure moves by several
+# hundredths for one or two changed answers, so only falls beyond chance count (McNemar). Measured,
+# seeded, on this subset: the desk's corrections lowered TweetEval's validation negative F1 by 0.147
+# (3 answers lost, 4 gained on the negative-or-not decision: z -0.38) and nothing beyond chance (largest
+# z 1.0), so they are switched in; the careless ones lowered RuSentiTweet's macro-F1 by 0.110 (14
+# lost, 3 gained: z 2.67) and airline's by 0.187 (z 1.81), past the one-sided 5% mark of 1.645.
+# Corrections the weights alone get right after the retrain (use_memory=False), of CORRECTIONS:
+# measured 46 on this subset (48 on the 500-row subset; 43 in the full-data run of the README).
+LEARNED_BY_WEIGHTS_FLOOR = 25
 
 
 def airline_rows_never_seen(model: NegativityModel) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -66,7 +77,7 @@ def airline_rows_never_seen(model: NegativityModel) -> tuple[list[tuple[str, str
 
 
 def retrain_args(data: Path) -> tuple[str, ...]:
-    return ("model", "retrain", "--data", str(data), "--replay", str(REPLAY), "--tolerance", str(TOLERANCE))
+    return ("model", "retrain", "--data", str(data), "--replay", str(REPLAY))
 
 
 @pytest.mark.timeout(1200)
@@ -75,15 +86,23 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     model_dir = tmp_path / "models"
     env = {"MD_DATABASE_URL": database_url, "MD_MODEL_DIR": str(model_dir)}
     settings = Settings(database_url=database_url, model_dir=model_dir, model=None)
-    old = load_model(settings)
+    committed = load_model(settings)
 
-    mistakes, right = airline_rows_never_seen(old)
+    mistakes, right = airline_rows_never_seen(committed)
     assert len(mistakes) == CORRECTIONS
     used = {text for text, _ in mistakes + right}
-    data = write_subset(DATA_DIR, tmp_path / "data", SUBSET_ROWS, seed=0, exclude=used)
+    data = write_subset(
+        DATA_DIR, tmp_path / "data", SUBSET_ROWS, seed=0, exclude=used, test_rows=SUBSET_TEST_ROWS
+    )
+    # The shipped model (same tensors) recording the subset's fingerprints, put in force.
+    base = model_dir / "subset-base" / MODEL_NAME
+    assert set(record_fingerprints(MODEL_FILE, data, base)) == set(BENCHMARKS)
+    ModelRegistry(model_dir).activate(base, builtin_version(base, Head.load(base)))
+    old = load_model(settings)
 
     # Careless "corrections" first (right labels turned wrong), from an export file: the weights learn
-    # them and get worse on held-out data, so the candidate is kept aside and the model in force stays.
+    # them and get worse on validation data beyond chance, so the candidate is kept aside and the
+    # model in force stays.
     wrong = {"negative": "positive", "neutral": "negative", "positive": "negative"}
     sabotage = tmp_path / "corrections.jsonl"
     sabotage.write_text(
@@ -93,6 +112,9 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     refused = run_cli(*retrain_args(data), "--corrections", str(sabotage), env=env, timeout=900)
     assert refused.returncode == 0, refused.stderr
     assert "kept" in refused.stdout, refused.stdout
+    print(refused.stdout)
+    careless = json.loads(next(model_dir.glob("*/report.json")).read_text("utf-8"))
+    assert careless["blocking"] and not careless["accepted"], careless["blocking"]
     assert load_model(settings).version == old.version
 
     # Agents correct the mistakes on the desk.
@@ -115,12 +137,27 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     assert report["switched"] and report["old_version"] == old.version
     assert report["corrections"]["old_agrees"] == 0
     # Every corrected mention now scores as the agent said (the weights learn part of them; the
-    # correction memory holds the rest); nothing else moved past the tolerance.
+    # correction memory holds the rest); no validation figure fell beyond the tolerance and chance.
     assert report["corrections"]["new_agrees"] == CORRECTIONS, report["corrections"]
-    assert 0 < report["corrections"]["learned_by_weights"] <= CORRECTIONS
-    for name, row in report["held_out"].items():
-        for key in ("macro_f1", "negative_f1"):
-            assert row["new"][key] >= row["old"][key] - TOLERANCE, (name, key, row)
+    learned = report["corrections"]["learned_by_weights"]
+    print(f"corrections learned by the weights alone: {learned} of {CORRECTIONS}")
+    assert LEARNED_BY_WEIGHTS_FLOOR <= learned <= CORRECTIONS, report["corrections"]
+
+    # The validation parts (the recipe's dev rows) decided; the test parts are only reported.
+    assert report["decided_on"]["part"] == "validation" and report["reported"]["part"] == "test"
+    assert report["decided_on"]["sets"] == report["reported"]["sets"] == list(BENCHMARKS)
+    benches = load_benchmarks(data)
+    _, dev = recipe_split(benches, TRAIN_SETS, 0)
+    for bench in benches:
+        decided, reported = report["validation"][bench.name], report["test"][bench.name]
+        assert decided["old"]["n"] == sum(e.group == bench.name for e in dev) > 0
+        assert reported["old"]["n"] == len(bench.test)
+    assert report["blocking"] == {}, report["validation"]
+    print(
+        json.dumps(
+            {p: {n: (r["change"], r["paired"]) for n, r in report[p].items()} for p in ("validation", "test")}
+        )
+    )
 
     new = load_model(settings)
     assert new.version == active["version"] != old.version
@@ -130,4 +167,4 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
 
     rollback = run_cli("model", "rollback", env=env)
     assert rollback.returncode == 0, rollback.stderr
-    assert load_model(settings).version == old.version
+    assert load_model(settings).version == committed.version
