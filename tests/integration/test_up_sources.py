@@ -134,15 +134,20 @@ def _alerts(database_url: str) -> list[AlertRow]:
 
 
 def _days_with_mentions(database_url: str) -> set[str]:
-    return {day for (_, day) in stored_keys(database_url, "SELECT 1, date(created_at) FROM mentions")}
+    """The desk zone's days (the history is laid down by them) that hold a mention."""
+    zone = ZoneInfo(DEFAULT_DESK_ZONE)
+    return {
+        datetime.fromisoformat(str(at)).replace(tzinfo=UTC).astimezone(zone).date().isoformat()
+        for (_, at) in stored_keys(database_url, "SELECT 1, created_at FROM mentions")
+    }
 
 
 def test_up_without_collectors_runs_the_demo_with_a_week_of_history_laid_down_once(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path}/desk.db"
     env = _env(database_url, MD_DEMO_RATE="1")
     started = datetime.now(UTC)
-    today = started.replace(hour=0, minute=0, second=0, microsecond=0)
-    past_days = {(today - timedelta(days=n)).date().isoformat() for n in range(1, 8)}
+    today = started.astimezone(ZoneInfo(DEFAULT_DESK_ZONE)).date()  # the desk's day, not UTC's
+    past_days = {(today - timedelta(days=n)).isoformat() for n in range(1, 8)}
 
     first = tmp_path / "up-1.out"
     with running_up(env, first) as up:
