@@ -114,10 +114,17 @@ def recorded_prints(meta: dict[str, str] | None) -> DataPrints | None:
     raw = (meta or {}).get(FINGERPRINTS_KEY)
     if not raw:
         return None
-    return {
-        str(name): {str(part): PartPrint(int(p["rows"]), str(p["sha256"])) for part, p in parts.items()}
-        for name, parts in json.loads(raw).items()
-    }
+    try:
+        return {
+            str(name): {str(part): PartPrint(int(p["rows"]), str(p["sha256"])) for part, p in parts.items()}
+            for name, parts in json.loads(raw).items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a damaged or hand-edited file must not pass as "no fingerprints" (which only warns)
+        raise DataMismatch(
+            f"the model file's {FINGERPRINTS_KEY} entry cannot be read ({exc!r}): nothing can be "
+            "checked, so nothing was scored or written"
+        ) from exc
 
 
 class DataMismatch(ValueError):

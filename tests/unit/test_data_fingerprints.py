@@ -44,6 +44,12 @@ def test_the_metadata_entry_reads_back() -> None:
     assert recorded_prints({"seed": "0"}) is None
 
 
+@pytest.mark.parametrize("damaged", ["{not json", '{"airline": {"test": {"rows": "x"}}}', '["airline"]'])
+def test_a_damaged_entry_is_refused_not_taken_for_a_missing_one(damaged: str) -> None:
+    with pytest.raises(DataMismatch, match=FINGERPRINTS_KEY):
+        recorded_prints({FINGERPRINTS_KEY: damaged})
+
+
 def _check(found: dict[str, dict[str, PartPrint]], **kwargs: object) -> str | None:
     recorded = {
         "airline": {part: PartPrint(10, f"a{part}") for part in PARTS},
