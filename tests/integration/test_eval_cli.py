@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from sentiment.model import MODEL_FILE, Head, builtin_version
+from sentiment.registry import MODEL_NAME, ModelRegistry
 from sentiment.training.datasets import load_benchmarks
+from sentiment.training.finetune import record_fingerprints
 from tests.support import run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -82,6 +85,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def stamped(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped model (same tensors) recording this tiny folder's fingerprints: the shipped file
+    records the real data's, and `eval` refuses any other data."""
+    model_file = tmp_path_factory.mktemp("stamped") / MODEL_NAME
+    record_fingerprints(MODEL_FILE, data_dir, model_file)
+    return model_file
+
+
+@pytest.fixture(scope="module")
+def model_env(stamped: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment that puts the stamped model in force."""
+    folder = tmp_path_factory.mktemp("models")
+    ModelRegistry(folder).activate(stamped, builtin_version(stamped, Head.load(stamped)))
+    return {"MD_MODEL_DIR": str(folder)}
+
+
 def _check_figures(entry: dict[str, Any], n: int) -> None:
     assert entry["n"] == n
     matrix = entry["confusion"]
@@ -110,10 +130,12 @@ def _check_png(folder: Path, entry: dict[str, Any]) -> None:
     assert png.read_bytes()[:8] == PNG_SIGNATURE
 
 
-def test_eval_reports_every_set_and_pools_each_language(data_dir: Path, tmp_path: Path) -> None:
+def test_eval_reports_every_set_and_pools_each_language(
+    data_dir: Path, model_env: dict[str, str], tmp_path: Path
+) -> None:
     out = tmp_path / "report"
 
-    result = run_cli("eval", "--data", str(data_dir), "--output", str(out))
+    result = run_cli("eval", "--data", str(data_dir), "--output", str(out), env=model_env)
 
     assert result.returncode == 0, result.stderr
     tests = {b.name: b.test for b in load_benchmarks(data_dir)}
@@ -158,10 +180,14 @@ def test_eval_reports_every_set_and_pools_each_language(data_dir: Path, tmp_path
     assert str(out / "report.json") in result.stdout
 
 
-def test_model_eval_is_the_same_command_limited_by_sets(data_dir: Path, tmp_path: Path) -> None:
+def test_model_eval_is_the_same_command_limited_by_sets(
+    data_dir: Path, model_env: dict[str, str], tmp_path: Path
+) -> None:
     out = tmp_path / "one"
 
-    result = run_cli("model", "eval", "--data", str(data_dir), "--output", str(out), "--sets", "tweeteval")
+    result = run_cli(
+        "model", "eval", "--data", str(data_dir), "--output", str(out), "--sets", "tweeteval", env=model_env
+    )
 
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text("utf-8"))
@@ -189,7 +215,7 @@ def test_unknown_set_is_refused_before_the_model_loads(data_dir: Path, tmp_path:
 
 
 def test_model_calibrate_refits_calibration_and_keeps_the_trained_weights(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, stamped: Path, tmp_path: Path
 ) -> None:
     """`model calibrate` rewrites only the calibration and thresholds of a model file, fitted on the
     dev part of the model's own recipe, and reports every set's figures beside it."""
@@ -197,10 +223,10 @@ def test_model_calibrate_refits_calibration_and_keeps_the_trained_weights(
 
     from safetensors.numpy import load_file
 
-    from sentiment.model import MODEL_FILE, Head, read_scalings
+    from sentiment.model import read_scalings
 
     model = tmp_path / "model.safetensors"
-    shutil.copy(MODEL_FILE, model)
+    shutil.copy(stamped, model)
     before = load_file(str(model))
 
     result = run_cli("model", "calibrate", "--data", str(data_dir), "--model", str(model))

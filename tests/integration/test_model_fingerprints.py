@@ -5,6 +5,7 @@ loads or anything is scored, and nothing written."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 from sentiment.model import MODEL_FILE, Head, builtin_version
 from sentiment.registry import MODEL_NAME, ModelRegistry
-from sentiment.training.finetune import record_fingerprints
+from sentiment.training.datasets import load_benchmarks
+from sentiment.training.finetune import verify_data
 from tests.data_subset import OSC, copy_data, shuffle_csv
 from tests.support import DATA_DIR, LABELLED_FILES, needs_data, run_cli
 
@@ -31,12 +33,33 @@ def reordered(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def model_dir(tmp_path: Path) -> Path:
-    """A model folder whose model in force is the shipped model recording the real data's fingerprints."""
+    """A model folder whose model in force is a copy of the shipped model file."""
     folder = tmp_path / "models"
     model_file = folder / "stamped" / MODEL_NAME
-    record_fingerprints(MODEL_FILE, DATA_DIR, model_file)
+    model_file.parent.mkdir(parents=True)
+    shutil.copy(MODEL_FILE, model_file)
     ModelRegistry(folder).activate(model_file, builtin_version(model_file, Head.load(model_file)))
     return folder
+
+
+def test_the_shipped_model_records_the_data_it_was_made_with() -> None:
+    """Recording the real data's fingerprints again changes nothing: the shipped file holds them."""
+    meta = Head.load(MODEL_FILE).meta
+    assert meta is not None and "data_fingerprints" in meta
+    benches = load_benchmarks(DATA_DIR)
+    assert verify_data(meta, benches, model_file=MODEL_FILE, data_dir=DATA_DIR) is None
+
+
+def test_eval_of_the_shipped_model_refuses_a_reordered_copy(reordered: Path, tmp_path: Path) -> None:
+    """As a new user runs it: no model folder of their own, the shipped model in force."""
+    out = tmp_path / "report"
+
+    result = run_cli(
+        "eval", "--data", str(reordered), "--output", str(out), env={"MD_MODEL_DIR": str(tmp_path / "none")}
+    )
+
+    _refused(result)
+    assert not out.exists()
 
 
 def _refused(result: subprocess.CompletedProcess[str], name: str = "opensentimentcorpus") -> str:
