@@ -349,7 +349,7 @@ class E5HeadModel:
         languages = [detect_language(t) for t in texts] if self.thresholds or self.scalings else []
         probs = self.calibrated_probs(x, languages)
         if use_memory and self.memory is not None:
-            probs = self.memory.apply(texts, probs)
+            probs = self.memory.apply(texts, probs, x)
         thresholds = [self.threshold_for(lang) for lang in languages] if self.thresholds else None
         return scores_from_probs(probs, thresholds)
 

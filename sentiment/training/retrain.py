@@ -9,7 +9,7 @@
    fine-tune;
 2. keeps the old temperature and per-language thresholds (the model moved little by design) and
    stores the corrections in the new model's correction memory (`sentiment.memory`), so the
-   corrected mentions and their near-duplicates score as agents said even where the weights did
+   corrected mentions, their copies and near-copies score as agents said even where the weights did
    not move far enough;
 3. scores old and new on every data set's validation part and switches (`ModelRegistry.activate`)
    unless some validation macro-F1 or negative-class F1 falls by more than `tolerance` (default
@@ -99,7 +99,7 @@ def _cache_dir(settings: Settings) -> Path:
     return settings.model_dir / "embeddings"
 
 
-def _embed_cached(model: E5HeadModel, texts: Sequence[str], cache: Path, name: str) -> F32Array:
+def embed_cached(model: E5HeadModel, texts: Sequence[str], cache: Path, name: str) -> F32Array:
     """Embeddings of `texts` by `model`, kept on disk by model version and content."""
     from tqdm import tqdm
 
@@ -184,7 +184,7 @@ def compare_on(
     name: str,
 ) -> dict[str, Any]:
     """Old and new model's figures on one part of one data set, and their change."""
-    x_old = _embed_cached(old, texts, cache, name)
+    x_old = embed_cached(old, texts, cache, name)
     x_new = new.encoder.embed(list(texts))
     old_labels, new_labels = _labels(old, x_old, texts), _labels(new, x_new, texts)
     before = compute_metrics(labels, old_labels)
@@ -206,7 +206,7 @@ def compare_on(
                 [lab == "negative" for lab in new_labels],
             ),
         },
-        "memory_hits": sum(memory.label_of(t) is not None for t in texts),
+        "memory_hits": sum(label is not None for label in memory.labels_for(texts, x_new)),
     }
 
 
@@ -254,7 +254,7 @@ def retrain(
         Example(text, LABELS.index(label), CORRECTION_WEIGHT, "corrections", detect_language(text))
         for text, label in corrections
     ]
-    x_replay = _embed_cached(current, [e.text for e in replayed], cache, "replay")
+    x_replay = embed_cached(current, [e.text for e in replayed], cache, "replay")
     unanchored = np.full((len(fixes), len(LABELS)), np.nan)
     teacher = np.vstack([softmax(current.head.logits(x_replay)), unanchored]).astype(np.float32)
     adapter, head, losses = train_adapter(
@@ -282,7 +282,11 @@ def retrain(
     }
     fix_texts = [t for t, _ in corrections]
     wanted = [label for _, label in corrections]
-    memory = CorrectionMemory.build(fix_texts, [LABELS.index(label) for label in wanted])
+    # The memory keeps the corrected texts' embeddings by the new model itself (its near-copy rule
+    # compares them with the embeddings the new model gives mentions): save, embed, save again.
+    save_model(staging / MODEL_NAME, new_head, adapter, new_meta)
+    x_fix = load_builtin(settings, staging / MODEL_NAME).encoder.embed(fix_texts)
+    memory = CorrectionMemory.build(fix_texts, [LABELS.index(label) for label in wanted], x_fix)
     save_model(staging / MODEL_NAME, new_head, adapter, new_meta, memory)
     candidate = load_builtin(settings, staging / MODEL_NAME)
     new_version = candidate.version
@@ -319,7 +323,6 @@ def retrain(
                 name=f"{REPORTED}-{bench.name}",
             )
     before = _labels(current, current.encoder.embed(fix_texts), fix_texts)
-    x_fix = candidate.encoder.embed(fix_texts)
     after = _labels(candidate, x_fix, fix_texts)
     by_weights = _labels(candidate, x_fix, fix_texts, use_memory=False)
     worst = min((v["change"][k] for v in validation.values() for k in COMPARED), default=0.0)
