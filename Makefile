@@ -17,7 +17,7 @@ ifdef MD_DATA_DIR
 export MD_DATA_DIR
 endif
 
-.PHONY: install run test test-fast bench model encoder lint typecheck browser postgres-server clean
+.PHONY: install run test test-fast bench model fast-model encoder lint typecheck browser postgres-server clean
 
 install: $(STAMP)
 
@@ -65,6 +65,11 @@ bench: encoder
 
 model: encoder
 	$(BIN)/mentiondesk model train
+
+# The fast path's student (half the layers) of the model in force, beside its file, then its export.
+fast-model: encoder
+	$(BIN)/mentiondesk model distill
+	$(BIN)/mentiondesk model export
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,9 @@
 The worker takes up to `MD_BATCH_TAKE` mentions at once and the model runs them sorted by length in
 passes of `MD_BATCH_SIZE` (sentiment/agents.py, `E5HeadModel.score`). The bench does the same: one
 `score` call per `batch_take` texts. The two paths run in alternation (torch, fast, fast, torch, ...)
-and the medians are reported, so a busy host slows both alike and the ratio stays fair.
+and the medians are reported, so a busy host slows both alike and the ratio stays fair. The fast path
+is the model's distilled student on ONNX Runtime when it has one (the shipped model has); both paths'
+accuracy on every held-out test part is reported beside their speed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -61,6 +64,7 @@ def bench_paths(settings: Settings, texts: Sequence[str], rounds: int = 3) -> di
     median = {path: round(statistics.median(rates[path]), 2) for path in PATHS}
     return {
         "model_version": models["torch"].version,
+        "fast_model_version": models["fast"].version,
         "model_torch_texts_per_s_batch32": median["torch"],
         "model_fast_texts_per_s_batch32": median["fast"],
         "fast_to_torch_speedup": round(median["fast"] / median["torch"], 3),
@@ -70,4 +74,25 @@ def bench_paths(settings: Settings, texts: Sequence[str], rounds: int = 3) -> di
         "fast_torch_max_negativity_diff": round(max(diff), 6),
         "model_rounds": rounds,
         "model_texts": len(texts),
+        **held_out_accuracy(models, settings.data_dir),
     }
+
+
+def held_out_accuracy(models: dict[Path_, NegativityModel], data_dir: Path) -> dict[str, float]:
+    """Each path's macro-F1 and negative F1 on every held-out test part (as `mentiondesk eval`), and the
+    largest drop of the fast path below the torch path over all of them (negative: it fell short)."""
+    from sentiment.training.evaluate import evaluate
+
+    out: dict[str, float] = {}
+    drops: list[float] = []
+    figures = {path: {row.name: row.figures for row in evaluate(models[path], data_dir)} for path in PATHS}
+    for name, torch_figures in figures["torch"].items():
+        if name.startswith("all "):
+            continue
+        for metric in ("macro_f1", "negative_f1"):
+            for path in PATHS:
+                out[f"{path}_{metric}_{name}"] = float(figures[path][name][metric])
+            drops.append(float(figures["fast"][name][metric]) - float(torch_figures[metric]))
+    if drops:
+        out["fast_minus_torch_worst_f1"] = round(min(drops), 4)
+    return out

@@ -27,6 +27,7 @@ from core.settings import PROJECT_ROOT, Settings
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Author, Mention
+from sentiment.model import resolve_inference
 
 SHARED_DATA = Settings().data_dir  # the labelled data sets: MD_DATA_DIR
 DEMO_FILE = PROJECT_ROOT / "mentiondesk" / "demo" / "mentions.jsonl"
@@ -184,7 +185,7 @@ def bench_pipeline(
             MD_BATCH_SIZE="32",
             MD_BATCH_TAKE=str(settings.batch_take),
             MD_BATCH_WINDOW_S="0.1",
-            MD_INFERENCE=settings.inference,
+            MD_INFERENCE=resolve_inference(settings),
         )
         if "MD_MODEL_CACHE_DIR" in os.environ:
             env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
@@ -256,7 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     paths = bench_paths(settings, texts[:1024])
     # The worker's path, fed as the worker feeds it: the yardstick of the pipeline's ratio and rate.
-    model_alone = float(paths[f"model_{settings.inference}_texts_per_s_batch32"])
+    inference = resolve_inference(settings)
+    model_alone = float(paths[f"model_{inference}_texts_per_s_batch32"])
     work = PROJECT_ROOT / "var" / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     work.mkdir(parents=True, exist_ok=True)
     pipeline = bench_pipeline(
@@ -275,8 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     desk_search = bench_desk_search(work / "desk_search")
     results: dict[str, object] = {
-        "inference": settings.inference,
-        "model_texts_per_s_batch1": paths[f"model_{settings.inference}_texts_per_s_batch1"],
+        "inference": inference,
+        "model_texts_per_s_batch1": paths[f"model_{inference}_texts_per_s_batch1"],
         "model_texts_per_s_batch32": model_alone,
         **{k: v for k, v in paths.items() if k != "model_version"},
         **pipeline,
@@ -285,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         **desk_search,
         "meta": {
             "model_version": paths["model_version"],
+            "fast_model_version": paths["fast_model_version"],
             "pipeline_mentions": args.pipeline_n,
             "torch_threads": settings.torch_threads,
             "cpus": os.cpu_count(),

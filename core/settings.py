@@ -70,11 +70,13 @@ class Settings(BaseSettings):
         description="folder of the labelled data sets (training, `eval`, tests); default: "
         "../shared/data beside the project",
     )
-    inference: Literal["fast", "torch"] = Field(
+    inference: Literal["auto", "fast", "torch"] = Field(
         default="torch",
-        description="torch: the transformers model; fast: the built-in encoder exported to ONNX "
-        "Runtime (fused fp32 graph, built by `mentiondesk model export`): the same scores, faster on "
-        "single texts, slower on full length-sorted batches (see README)",
+        description="torch: the whole fine-tuned encoder in transformers, the reference figures; "
+        "fast: ONNX Runtime, the model's distilled student (half the layers, about twice the speed, "
+        "lower figures on two held-out sets, see README) or, for a model without one, the whole "
+        "encoder exported (`mentiondesk model export`); auto: fast when the model in force has its "
+        "student, else torch",
     )
     quantize: Literal["int8"] | None = Field(
         default=None,

@@ -402,19 +402,22 @@ def model_build() -> None:
 
 @model_app.command("export")
 def model_export() -> None:
-    """Export the model in force for the fast path (ONNX Runtime), once per model version."""
-    from sentiment.model import Head, active_model_file, builtin_version
+    """Export the model in force for the fast path (ONNX Runtime), once per model version: its
+    distilled student when it has one, else the whole encoder."""
+    from sentiment.model import Head, active_model_file, builtin_version, fast_path_file
     from sentiment.onnx_export import ensure_export
 
     settings = get_settings()
-    path = active_model_file(settings)
+    path = fast_path_file(active_model_file(settings))
     export = ensure_export(settings, path, builtin_version(path, Head.load(path)))
-    typer.echo(f"fast path ready ({export.precision}): {export.folder}")
+    typer.echo(f"fast path ready ({export.precision}, {export.model_version}): {export.folder}")
 
 
 WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"
 TRAIN_EPOCHS = 3
 """`model train`'s default passes, those of the shipped model (`sentiment.training.finetune.EPOCHS`)."""
+DISTILL_EPOCHS = 2
+"""`model distill`'s default passes, those of the shipped student (`sentiment.training.distill.EPOCHS`)."""
 DataDir = Annotated[
     Path | None, typer.Option("--data", help="folder of the labelled data sets (default: MD_DATA_DIR)")
 ]
@@ -435,6 +438,46 @@ def model_train(
 
     settings = get_settings()
     metrics = finetune(data or settings.data_dir, settings, output, seed=seed, epochs=epochs, limit=limit)
+    typer.echo(json.dumps(metrics, indent=2, default=str))
+
+
+@model_app.command("distill")
+def model_distill(
+    *,
+    data: DataDir = None,
+    model: Annotated[
+        Path | None, typer.Option(help="the model file to distil (default: the model in force)")
+    ] = None,
+    seed: int = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="passes over the texts")] = DISTILL_EPOCHS,
+    output: Annotated[
+        Path | None, typer.Option(help="folder for fast.safetensors (default: beside the model file)")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="distil on this many texts only (a quick check)")
+    ] = None,
+) -> None:
+    """Distil a model into the fast path's student (half the layers), calibrate it, report the figures."""
+    from sentiment.model import active_model_file
+    from sentiment.training.distill import distill
+    from sentiment.training.fingerprints import DataMismatch
+
+    settings = get_settings()
+    path = model or active_model_file(settings)
+    if not path.is_file():
+        raise typer.BadParameter(f"no model file at {path}", param_hint="--model")
+    try:
+        metrics = distill(
+            data or settings.data_dir,
+            settings,
+            path,
+            output or path.parent,
+            epochs=epochs,
+            seed=seed,
+            limit=limit,
+        )
+    except (DataMismatch, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 

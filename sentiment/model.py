@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -138,19 +138,27 @@ class E5Encoder:
         *,
         adapter: Adapter | None = None,
         quantize: str | None = None,
+        student: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> None:
+        """`student`: a student file's tensors (`sentiment.student`); its layers replace the encoder's."""
         import torch
         from transformers import AutoTokenizer, BertModel
+
+        from sentiment.student import load_student, stored_layer_count
 
         torch.set_num_threads(threads)
         self.folder = folder
         self.max_length = max_length
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        model = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+        model: Any = (
+            BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+            if student is None
+            else load_student(folder, student, stored_layer_count(student))
+        )
         if adapter is not None:
             adapter.merge_into(model)
-        model = model.eval()  # type: ignore[no-untyped-call]
+        model = model.eval()
         if quantize == "int8":
             # Linear layers in int8 with per-batch activation scales: faster on CPU, slightly
             # different embeddings (see the README's model section for the measured cost).
@@ -290,7 +298,8 @@ def read_thresholds(meta: dict[str, str] | None) -> dict[str, float]:
 
 def builtin_version(model_path: Path, head: Head, quantize: str | None = None) -> str:
     """The version recorded with every score of the built-in model in `model_path`."""
-    kind = "lora" if (head.meta or {}).get("lora_scale") else "head"
+    meta = head.meta or {}
+    kind = "lora" if meta.get("lora_scale") else "fast" if meta.get("student_of") else "head"
     suffix = f"-{quantize}" if quantize else ""
     return f"e5-small-{kind}-{file_hash(model_path)}{suffix}"
 
@@ -447,14 +456,25 @@ def active_model_file(settings: Settings) -> Path:
     return ModelRegistry(settings.model_dir).active_file() or MODEL_FILE
 
 
+def fast_path_file(path: Path) -> Path:
+    """The file the fast path serves for the model file at `path`: its distilled student when one
+    beside it was made from this very model (`sentiment.student.student_of`), else the file itself."""
+    from sentiment.student import student_of
+
+    return student_of(path, builtin_version(path, Head.load(path))) or path
+
+
 def load_builtin(
     settings: Settings, model_path: Path | None = None, inference: Literal["fast", "torch"] = "torch"
 ) -> E5HeadModel:
     """The built-in model (building the encoder into the cache if needed).
 
-    `inference="fast"` serves the encoder from its ONNX export (`onnx_export.ensure_export`, built
-    first if missing) unless `settings.quantize` asks for the torch path's int8. Training, calibration
-    and retrain keep the default torch path: their figures are the reference the fast path is held to.
+    `inference="fast"` serves from ONNX Runtime (`onnx_export.ensure_export`, built first if missing)
+    unless `settings.quantize` asks for the torch path's int8: the distilled student of the model
+    (`sentiment.student`, found beside its file) when there is one, else the whole encoder exported.
+    The student brings its own calibration and thresholds, and the model's correction memory applies
+    to it as well. Training, calibration and retrain keep the default torch path: their figures are the
+    reference the fast path is held to.
     """
     from safetensors.numpy import load_file
 
@@ -469,9 +489,10 @@ def load_builtin(
     if inference == "fast" and not settings.quantize:
         from sentiment.onnx_encoder import OnnxEncoder
         from sentiment.onnx_export import ensure_export
-
-        version = builtin_version(path, head)
-        export = ensure_export(settings, path, version)
+        served_path = fast_path_file(path)
+        served_head = Head.load(served_path) if served_path != path else head
+        version = builtin_version(served_path, served_head)
+        export = ensure_export(settings, served_path, version)
         fast = OnnxEncoder(
             export,
             ensure_encoder(settings.model_cache_dir),
@@ -479,10 +500,11 @@ def load_builtin(
             settings.batch_size,
             settings.torch_threads,
         )
-        return E5HeadModel(fast, head, path, None, memory)
+        return E5HeadModel(fast, served_head, served_path, None, memory)
     scale = (head.meta or {}).get("lora_scale")
     adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
     folder = ensure_encoder(settings.model_cache_dir)
+    student = tensors if (head.meta or {}).get("student_of") else None
     encoder = E5Encoder(
         folder,
         settings.max_length,
@@ -490,6 +512,7 @@ def load_builtin(
         settings.torch_threads,
         adapter=adapter,
         quantize=settings.quantize,
+        student=student,
     )
     return E5HeadModel(encoder, head, path, settings.quantize, memory)
 
@@ -500,4 +523,16 @@ def load_model(settings: Settings) -> NegativityModel:
         return HFClassifierModel(
             settings.model, settings.max_length, settings.batch_size, settings.torch_threads
         )
-    return load_builtin(settings, inference=settings.inference)
+    return load_builtin(settings, inference=resolve_inference(settings))
+
+
+def resolve_inference(settings: Settings, model_path: Path | None = None) -> Literal["fast", "torch"]:
+    """The path `settings.inference` means for the model in force (or `model_path`): "auto" is the
+    fast path when the model has its distilled student (held to the torch path's figures by
+    `model distill`), else torch; "fast" and "torch" are themselves."""
+    if settings.inference != "auto":
+        return settings.inference
+    if settings.model or settings.quantize:
+        return "torch"
+    path = model_path or active_model_file(settings)
+    return "fast" if path.is_file() and fast_path_file(path) != path else "torch"

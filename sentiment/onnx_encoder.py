@@ -2,12 +2,19 @@
 
 Same contract as `model.E5Encoder`: `query: ` + text, cut at `max_length` tokens, length-sorted batches
 of `batch_size`, one L2-normalised 384-wide embedding per text. torch is not imported to serve.
+
+The cores run whole batches side by side (one single-threaded run per core, on one session), not one
+batch split across them: a run split across cores waits at every operator for its slowest thread, so
+any other work on the machine (the worker's event loop and database writes, the broker) stalls both
+cores at once. A call with fewer batches than cores has its batches halved first, so a lone batch
+still uses every core.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +41,13 @@ class OnnxEncoder:
         self.max_length = max_length
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder))
-        self.session = make_session(export.graph, threads)
+        self.threads = threads
+        self.session = make_session(export.graph, 1)
         self.pad_id = int(self.tokenizer.pad_token_id)
         self._lock = threading.Lock()
+        self._runners = (
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="md-onnx") if threads > 1 else None
+        )
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         enc = self.tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=self.max_length)
@@ -49,9 +60,29 @@ class OnnxEncoder:
             return out
         with self._lock:  # the fast tokenizer refuses concurrent calls
             seqs = self.tokenize(texts)
-            for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
-                feed = pad_batch([seqs[i] for i in batch], self.pad_id)
-                out[batch] = self.session.run(None, feed)[0]
+            batches = spread(
+                list(length_sorted_batches([len(s) for s in seqs], self.batch_size)), self.threads
+            )
+
+            def run(batch: list[int]) -> tuple[list[int], F32Array]:
+                return batch, self.session.run(None, pad_batch([seqs[i] for i in batch], self.pad_id))[0]
+
+            done = map(run, batches) if self._runners is None else self._runners.map(run, batches)
+            for batch, x in done:
+                out[batch] = x
                 if progress is not None:
                     progress(len(batch))
         return out
+
+
+def spread(batches: list[list[int]], workers: int) -> list[list[int]]:
+    """`batches`, the largest halved until there are at least `workers` of them (or all are single)."""
+    out = list(batches)
+    while 0 < len(out) < workers:
+        largest = max(range(len(out)), key=lambda i: len(out[i]))
+        if len(out[largest]) < 2:
+            break
+        batch = out.pop(largest)
+        half = len(batch) // 2
+        out[largest:largest] = [batch[:half], batch[half:]]
+    return out

@@ -155,20 +155,26 @@ def build_export(folder: Path, settings: Settings, model_path: Path, model_versi
 
 
 def _export_merged(settings: Settings, model_path: Path, out: Path) -> None:
-    """The merged encoder plus pooling, as an ONNX graph with dynamic batch and length."""
+    """The served encoder (adapter merged, or a student's layers) plus pooling, as an ONNX graph with
+    dynamic batch and length."""
     import torch
     from safetensors.numpy import load_file
     from transformers import BertModel
 
     from sentiment.adapter import Adapter
     from sentiment.model import Head
+    from sentiment.student import load_student, stored_layer_count
 
     torch.set_num_threads(settings.torch_threads)
     folder = ensure_encoder(settings.model_cache_dir)
-    model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
-    scale = (Head.load(model_path).meta or {}).get("lora_scale")
-    if scale:
-        adapter = Adapter.from_tensors(load_file(str(model_path)), float(scale))
+    tensors = load_file(str(model_path))
+    meta = Head.load(model_path).meta or {}
+    if meta.get("student_of"):
+        model = load_student(folder, tensors, stored_layer_count(tensors))
+    else:
+        model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
+        scale = meta.get("lora_scale")
+        adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
         if adapter is not None:
             adapter.merge_into(model)
     wrapped = _Pooled(model).eval()

@@ -310,6 +310,26 @@ def _lora_modules(model: torch.nn.Module, rank: int, alpha: float, seed: int) ->
     return wrapped
 
 
+def pooled_embedding(model: Any, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`model`'s last hidden state, mean-pooled over the attention mask and L2-normalised (as served)."""
+    import torch
+
+    hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+
+
+def warmup_then_decay(optimizer: Any, steps: int) -> Any:
+    """Linear warm-up over `WARMUP_FRACTION` of `steps`, then linear decay to zero."""
+    import torch
+
+    warmup = max(1, int(steps * WARMUP_FRACTION))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+
+
 def train_adapter(
     folder: Path,
     rows: Sequence[Example],
@@ -379,10 +399,7 @@ def train_adapter(
         ]
     )
     steps = epochs * math.ceil(len(seqs) / BATCH)
-    warmup = max(1, int(steps * WARMUP_FRACTION))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
+    schedule = warmup_then_decay(optimizer, steps)
 
     model.train()
     losses: list[float] = []
@@ -390,10 +407,7 @@ def train_adapter(
         for _epoch in range(epochs):
             for batch in length_bucketed_batches([len(s) for s in seqs], BATCH, rng):
                 ids, mask = _pad([seqs[i] for i in batch], pad_id)
-                hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
-                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+                pooled = pooled_embedding(model, ids, mask)
                 logits = head(pooled * HEAD_SCALE)
                 per_row = torch.nn.functional.cross_entropy(logits, labels[batch], reduction="none")
                 if soft is not None and bool(is_soft[batch].any()):
@@ -510,9 +524,25 @@ def calibrate_and_report(
 
     # The same encoder (the adapter did not change); the head now carries the calibration.
     final = E5HeadModel(served.encoder, Head.load(path), path, settings.quantize, served.memory)
+    report = report_tests(final, benches)
+    return {
+        "model_version": final.version,
+        "test": report,
+        "temperature": round(calibration.temperature, 4),
+        "calibration": {k: v.to_json() for k, v in calibration.scalings.items()},
+        "thresholds": calibration.thresholds,
+        "threshold_slack": THRESHOLD_SLACK,
+        "dev_ece_before": round(calibration.ece_before, 4),
+        "dev_ece_after": round(calibration.ece_after, 4),
+        "model_bytes": path.stat().st_size,
+    }
+
+
+def report_tests(model: E5HeadModel, benches: Sequence[Benchmark]) -> dict[str, Any]:
+    """Every test part's figures for `model`: F1s as served and by argmax, recall, calibration error."""
     report: dict[str, Any] = {}
     for bench in benches:
-        scores = final.score(bench.test.texts)
+        scores = model.score(bench.test.texts)
         probs = np.array([[s.probs[name] for name in LABELS] for s in scores])
         truth = np.array([LABELS.index(label) for label in bench.test.labels], dtype=np.int64)
         figures: dict[str, Any] = dict(compute_metrics(bench.test.labels, [s.label for s in scores]))
@@ -525,17 +555,7 @@ def calibrate_and_report(
         figures["ece"] = round(expected_calibration_error(probs, truth), 4)
         figures["negativity_ece"] = round(negativity_ece(probs[:, 0], negatives), 4)
         report[bench.name] = figures
-    return {
-        "model_version": final.version,
-        "test": report,
-        "temperature": round(calibration.temperature, 4),
-        "calibration": {k: v.to_json() for k, v in calibration.scalings.items()},
-        "thresholds": calibration.thresholds,
-        "threshold_slack": THRESHOLD_SLACK,
-        "dev_ece_before": round(calibration.ece_before, 4),
-        "dev_ece_after": round(calibration.ece_after, 4),
-        "model_bytes": path.stat().st_size,
-    }
+    return report
 
 
 def recalibrate(data_dir: Path, settings: Settings, path: Path) -> dict[str, Any]:

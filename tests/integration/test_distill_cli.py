@@ -1,0 +1,85 @@
+"""`mentiondesk model distill` as a user runs it on the model in force: the student lands beside the
+model's file, `eval` with MD_INFERENCE=auto then serves it on the fast path, and a retrain's model does
+not inherit it. A tiny data folder in the shared data's formats and a few texts keep it short; the
+shipped student's figures are checked against the torch path's in test_fast_inference.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
+
+from core.settings import Settings
+from sentiment.model import MODEL_FILE, Head, builtin_version
+from sentiment.onnx_export import export_dir
+from sentiment.registry import MODEL_NAME, ModelRegistry
+from sentiment.student import STUDENT_FILE
+from sentiment.training.finetune import record_fingerprints
+from tests.integration.test_eval_cli import write_data
+from tests.support import run_cli
+
+
+@pytest.fixture
+def in_force(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A tiny data folder, the shipped model stamped with its fingerprints put in force (no student
+    beside it), and the environment that says so."""
+    data = tmp_path / "data"
+    write_data(data)
+    stamped = tmp_path / "stamped" / MODEL_NAME
+    record_fingerprints(MODEL_FILE, data, stamped)
+    registry = ModelRegistry(tmp_path / "models")
+    registry.activate(stamped, builtin_version(stamped, Head.load(stamped)))
+    active = registry.active_file()
+    assert active is not None
+    return data, active, {"MD_MODEL_DIR": str(tmp_path / "models"), "MD_INFERENCE": "auto"}
+
+
+def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
+    in_force: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, active, env = in_force
+    teacher_version = builtin_version(active, Head.load(active))
+    before = run_cli("eval", "--data", str(data), "--output", str(tmp_path / "before"), env=env)
+    assert before.returncode == 0, before.stderr
+    assert "(torch inference)" in before.stdout  # no student yet: auto is torch
+
+    made = run_cli("model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1", env=env)
+
+    assert made.returncode == 0, made.stderr
+    student = active.parent / STUDENT_FILE.name
+    metrics = json.loads(made.stdout)
+    with safe_open(str(student), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    assert meta["student_of"] == metrics["student_of"] == teacher_version
+    assert meta["student_layers"] == "0,2,4,7,9,11"
+    assert json.loads(meta["thresholds"])  # calibrated for the student on the dev part
+    assert set(metrics["test"]) == {"rusentitweet", "opensentimentcorpus", "tweeteval", "airline"}
+    assert (active.parent / "fast-metrics.json").is_file()
+
+    try:
+        after = run_cli("eval", "--data", str(data), "--output", str(tmp_path / "after"), env=env)
+        assert after.returncode == 0, after.stderr
+        assert "(fast inference)" in after.stdout
+        report = json.loads((tmp_path / "after" / "report.json").read_text("utf-8"))
+        assert report["model_version"] == metrics["model_version"]
+        assert report["model_version"].startswith("e5-small-fast-")
+
+        # A retrain puts another model in force: the student of the old one is not used for it.
+        retrained = tmp_path / "retrained" / MODEL_NAME
+        retrained.parent.mkdir()
+        tensors = load_file(str(active))
+        with safe_open(str(active), framework="numpy") as f:  # same data prints, another file
+            save_file(tensors, str(retrained), metadata={**(f.metadata() or {}), "retrained": "1"})
+        ModelRegistry(tmp_path / "models").activate(
+            retrained, builtin_version(retrained, Head.load(retrained))
+        )
+        shutil.copyfile(student, retrained.parent / STUDENT_FILE.name)
+        later = run_cli("eval", "--data", str(data), "--output", str(tmp_path / "later"), env=env)
+        assert later.returncode == 0, later.stderr
+        assert "(torch inference)" in later.stdout
+    finally:  # the student's export is a few hundred MB in the shared model cache
+        shutil.rmtree(export_dir(Settings().model_cache_dir, metrics["model_version"]), ignore_errors=True)

@@ -1,0 +1,66 @@
+"""Which model file the fast path serves: a student beside a model only when it was made from it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from core.settings import Settings
+from sentiment.model import MODEL_FILE, Head, builtin_version, fast_path_file, resolve_inference
+from sentiment.student import STUDENT_FILE, stored_layer_count, student_of
+
+
+def _model_copy(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE.name
+    shutil.copyfile(MODEL_FILE, path)
+    return path
+
+
+def _student_beside(model: Path, of: str) -> Path:
+    path = model.parent / STUDENT_FILE.name
+    tensors = {"student.encoder.layer.0.output.dense.bias": np.zeros(4, dtype=np.float16)}
+    save_file(tensors, str(path), metadata={"student_of": of, "student_layers": "0"})
+    return path
+
+
+def test_a_student_made_from_the_model_is_served_by_the_fast_path(tmp_path: Path) -> None:
+    model = _model_copy(tmp_path / "m")
+    version = builtin_version(model, Head.load(model))
+    student = _student_beside(model, version)
+
+    assert student_of(model, version) == student
+    assert fast_path_file(model) == student
+    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "fast"
+
+
+def test_a_student_of_another_version_is_not_served(tmp_path: Path) -> None:
+    model = _model_copy(tmp_path / "m")
+    _student_beside(model, "e5-small-lora-0000000000")  # the model was retrained since
+
+    assert fast_path_file(model) == model
+    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "torch"
+    # Asked for explicitly, the fast path is the whole encoder's export of the model itself.
+    assert resolve_inference(Settings(inference="fast", model=None, quantize=None), model) == "fast"
+
+
+def test_auto_means_torch_for_a_model_without_a_student_or_with_int8(tmp_path: Path) -> None:
+    model = _model_copy(tmp_path / "m")
+    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "torch"
+    _student_beside(model, builtin_version(model, Head.load(model)))
+    assert resolve_inference(Settings(inference="auto", model=None, quantize="int8"), model) == "torch"
+
+
+def test_the_shipped_model_has_its_student() -> None:
+    version = builtin_version(MODEL_FILE, Head.load(MODEL_FILE))
+    assert student_of(MODEL_FILE, version) == STUDENT_FILE
+    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), MODEL_FILE) == "fast"
+
+
+def test_a_file_without_student_layers_is_refused() -> None:
+    with pytest.raises(ValueError, match="no student layers"):
+        stored_layer_count({"layer0.weight": np.zeros((3, 4), dtype=np.float32)})
