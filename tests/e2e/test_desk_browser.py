@@ -20,6 +20,7 @@ from mentiondesk.broker import EmbeddedBroker, free_port
 from mentiondesk.runtime import desk_command, wait_http_ok
 from schemas import Author, Mention
 from tests.desk_support import PASSWORD, create_user
+from tests.e2e.conftest import click_first_row
 from tests.fakes.vk_server import FakeVk
 from tests.fakes.vk_server import generate as generate_vk
 from tests.integration.collect_support import start_cli
@@ -111,19 +112,18 @@ def test_sign_in_open_thread_reply_and_see_it_sent(
                     page.get_by_role("button", name="Sign in").click()
                     expect(page.get_by_text("Signed in: anna (agent)")).to_be_visible(timeout=30_000)
                     expect(page.get_by_role("button", name="Deploy")).to_have_count(0)  # viewer toolbar
-                    # the queue opens a thread by a click on its row (the table is a canvas: by position)
-                    grid = page.locator('[data-testid="stDataFrame"]').first
-                    expect(grid).to_be_visible(timeout=30_000)
-                    box = grid.bounding_box()
-                    assert box is not None
-                    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)  # first row, below the header
+                    # the queue opens a thread by a click on its first row (the table is a canvas:
+                    # by position; a click lost while the page was still running is made again)
+                    conversation = page.get_by_role("heading", name="Conversation")
+                    click_first_row(page, conversation)
                     expect(page.get_by_text(CUSTOMER_TEXT).first).to_be_visible(timeout=30_000)
                     # back to the queue and into the case again, a few times: the case opens in
                     # place every time (a page switch left a blank page on about one opening in four)
                     for _ in range(3):
                         page.get_by_role("button", name="Back").click()
-                        grid.click(position={"x": 200, "y": 35 + 17}, timeout=30_000)  # the first row
-                        expect(page.get_by_role("heading", name="Conversation")).to_be_visible(timeout=30_000)
+                        expect(conversation).to_be_hidden(timeout=30_000)  # the queue, not the case
+                        click_first_row(page, conversation)
+                        expect(conversation).to_be_visible(timeout=30_000)
                         expect(page.get_by_text(CUSTOMER_TEXT).first).to_be_visible(timeout=30_000)
                     page.get_by_label("Your reply").fill("Иван, извините! Деньги вернём сегодня.")
                     page.get_by_role("button", name="Send reply").click()

@@ -22,6 +22,7 @@ from mentiondesk.broker import EmbeddedBroker, free_port
 from mentiondesk.runtime import desk_command, wait_http_ok
 from schemas import Author, Mention
 from tests.desk_support import PASSWORD, create_user
+from tests.e2e.conftest import click_first_row
 from tests.fakes.vk_server import FakeVk
 from tests.fakes.vk_server import generate as generate_vk
 from tests.integration.collect_support import start_cli
@@ -121,17 +122,11 @@ def test_russian_agent_searches_an_inflected_word_opens_the_row_and_replies(
                     page.get_by_role("button", name="Поиск", exact=True).click()
                     expect(page.get_by_text("Найдено 1 обращение")).to_be_visible(timeout=30_000)
                     page.screenshot(path=str(ARTIFACTS / "desk-ru-search.png"), full_page=True)
-                    # the results table is a canvas: its first row, by position, below the header
-                    grid = page.locator('[data-testid="stDataFrame"]').first
-                    box = grid.bounding_box()
-                    assert box is not None
-                    page.mouse.click(box["x"] + 200, box["y"] + 35 + 17)
+                    # the results table is a canvas: its first row, by position, below the header;
+                    # the row's box at the left (the table selects rows by it only), else a cell
                     conversation = page.get_by_role("heading", name="Переписка")
-                    try:
-                        expect(conversation).to_be_visible(timeout=15_000)
-                    except AssertionError:  # a table that selects rows by their box at the left only
-                        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
-                        expect(conversation).to_be_visible(timeout=30_000)
+                    click_first_row(page, conversation, xs=(12, 200), attempts=4)
+                    expect(conversation).to_be_visible(timeout=30_000)
                     expect(page.get_by_text(CUSTOMER_TEXT).first).to_be_visible(timeout=30_000)
                     page.get_by_label("Ваш ответ").fill(REPLY)
                     page.get_by_role("button", name="Отправить ответ").click()
