@@ -456,6 +456,9 @@ def model_distill(
     limit: Annotated[
         int | None, typer.Option(min=1, help="distil on this many texts only (a quick check)")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="go on from the kept student of stages 1 and 2, if any (stage 3 only)")
+    ] = False,
 ) -> None:
     """Distil a model into the fast path's student (half the layers), calibrate it, report the figures."""
     from sentiment.model import active_model_file
@@ -475,6 +478,7 @@ def model_distill(
             epochs=epochs,
             seed=seed,
             limit=limit,
+            resume=resume,
         )
     except (DataMismatch, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -30,6 +30,7 @@ from schemas.mention import Language
 from schemas.scored import SentimentLabel
 from sentiment.adapter import Adapter
 from sentiment.memory import CorrectionMemory
+from sentiment.student import StudentWeights
 
 if TYPE_CHECKING:
     import torch
@@ -138,13 +139,13 @@ class E5Encoder:
         *,
         adapter: Adapter | None = None,
         quantize: str | None = None,
-        student: Mapping[str, npt.NDArray[Any]] | None = None,
+        student: StudentWeights | None = None,
     ) -> None:
-        """`student`: a student file's tensors (`sentiment.student`); its layers replace the encoder's."""
+        """`student`: a student file's weights (`sentiment.student`); its layers replace the encoder's."""
         import torch
         from transformers import AutoTokenizer, BertModel
 
-        from sentiment.student import load_student, stored_layer_count
+        from sentiment.student import load_student
 
         torch.set_num_threads(threads)
         self.folder = folder
@@ -154,7 +155,7 @@ class E5Encoder:
         model: Any = (
             BertModel.from_pretrained(str(folder), add_pooling_layer=False)
             if student is None
-            else load_student(folder, student, stored_layer_count(student))
+            else load_student(folder, student)
         )
         if adapter is not None:
             adapter.merge_into(model)
@@ -504,7 +505,7 @@ def load_builtin(
     scale = (head.meta or {}).get("lora_scale")
     adapter = Adapter.from_tensors(tensors, float(scale)) if scale else None
     folder = ensure_encoder(settings.model_cache_dir)
-    student = tensors if (head.meta or {}).get("student_of") else None
+    student = StudentWeights.of(tensors, head.meta) if (head.meta or {}).get("student_of") else None
     encoder = E5Encoder(
         folder,
         settings.max_length,

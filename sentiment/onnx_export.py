@@ -163,14 +163,14 @@ def _export_merged(settings: Settings, model_path: Path, out: Path) -> None:
 
     from sentiment.adapter import Adapter
     from sentiment.model import Head
-    from sentiment.student import load_student, stored_layer_count
+    from sentiment.student import StudentWeights, load_student
 
     torch.set_num_threads(settings.torch_threads)
     folder = ensure_encoder(settings.model_cache_dir)
     tensors = load_file(str(model_path))
     meta = Head.load(model_path).meta or {}
     if meta.get("student_of"):
-        model = load_student(folder, tensors, stored_layer_count(tensors))
+        model = load_student(folder, StudentWeights.of(tensors, meta))
     else:
         model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
         scale = meta.get("lora_scale")

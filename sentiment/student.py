@@ -6,44 +6,76 @@ reproduce its pooled embedding and the head's logits (`sentiment.training.distil
 is half the arithmetic per token, which is where the fast path's speed comes from on a CPU without
 int8 dot-product instructions (see the README's model section).
 
-Stored in its own model file (`weights/fast.safetensors` for the shipped model): the head, a
-calibration refitted on the dev part for the student's logits, the layers' weights in fp16 under
-`student.<parameter path>`, and `student_of`, the version of the model it was distilled from. It
-serves only that model: a retrained model (another version) runs the whole encoder on the fast path.
+Stored in its own model file (`weights/fast.safetensors` for the shipped model), small: each adapted
+linear layer as a low-rank delta from the built encoder's layer it started from (`lora.<module path>.a`
+and `.b`, fp16, scale 1, as `sentiment.adapter` stores the fine-tuned model's), the layers' biases and
+layer norms in fp16 under `student.<parameter path>`, the head, a calibration refitted on the dev part
+for the student's logits, and in the metadata `student_layers` (the built encoder's layers) and
+`student_of` (the version of the model it was distilled from). It serves only that model: a retrained
+model (another version) runs the whole encoder on the fast path.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    import torch
+from sentiment.adapter import Adapter, is_target
 
 log = logging.getLogger(__name__)
 
 PREFIX = "student."
 STUDENT_FILE = Path(__file__).resolve().parent / "weights" / "fast.safetensors"
-
-
-def layer_tensors(student: torch.nn.Module) -> dict[str, npt.NDArray[np.float16]]:
-    """The student's transformer layers as stored: fp16, under `student.encoder.layer.<j>.…`."""
-    return {
-        f"{PREFIX}{name}": np.ascontiguousarray(param.detach().float().numpy(), dtype=np.float16)
-        for name, param in student.named_parameters()
-        if name.startswith("encoder.layer.")
-    }
+ADAPTER_SCALE = 1.0
+"""A student's low-rank deltas carry their scale in B (alpha = rank)."""
 
 
 def student_layers(meta: Mapping[str, str] | None) -> list[int] | None:
-    """The teacher layers a student file's layers were initialised from, or None for a plain model."""
+    """The built encoder's layers a student file's layers start from, or None for a plain model."""
     raw = (meta or {}).get("student_layers")
     return [int(x) for x in raw.split(",")] if raw else None
+
+
+@dataclass(frozen=True)
+class StudentWeights:
+    """A student file's tensors and the built encoder's layers that its deltas apply to."""
+
+    tensors: Mapping[str, npt.NDArray[Any]]
+    layers: tuple[int, ...]
+
+    @classmethod
+    def of(cls, tensors: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, str] | None) -> StudentWeights:
+        """The student in a model file's tensors and metadata; ValueError when it holds none."""
+        layers = student_layers(meta)
+        if not layers:
+            raise ValueError("not a student file: its metadata names no student_layers")
+        return cls(tensors, tuple(layers))
+
+
+def kept_parameter(name: str) -> bool:
+    """True for a student's parameters stored whole: its layers' biases and layer norms (the linear
+    layers' weights are stored as deltas)."""
+    if not name.startswith("encoder.layer."):
+        return False
+    module, _, kind = name.rpartition(".")
+    return not (kind == "weight" and is_target(module))
+
+
+def student_tensors(student: Any, deltas: Adapter) -> dict[str, npt.NDArray[np.float16]]:
+    """As stored: `deltas` (scale 1) and the student's kept parameters, fp16."""
+    if deltas.scale != ADAPTER_SCALE:
+        raise ValueError(f"a student's deltas are stored with scale {ADAPTER_SCALE}, not {deltas.scale}")
+    out = deltas.tensors()
+    for name, param in student.named_parameters():
+        if kept_parameter(name):
+            out[PREFIX + name] = np.ascontiguousarray(param.detach().float().numpy(), dtype=np.float16)
+    return out
 
 
 def shrink(model: Any, layers: Sequence[int]) -> Any:
@@ -56,26 +88,35 @@ def shrink(model: Any, layers: Sequence[int]) -> Any:
     return model
 
 
-def load_student(folder: Path, tensors: Mapping[str, npt.NDArray[Any]], n_layers: int) -> Any:
-    """A BertModel of the built encoder's embeddings and the stored layers (fp32), in eval mode."""
+def load_student(folder: Path, student: StudentWeights) -> Any:
+    """A BertModel of the built encoder cut to the student's layers, deltas merged (fp32), in eval mode."""
     import torch
     from transformers import BertModel
 
+    tensors = student.tensors
+    stored = stored_layer_count(tensors)
+    if stored != len(student.layers):
+        raise ValueError(f"student file holds {stored} layers, its metadata names {len(student.layers)}")
     model = shrink(
         BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager"),
-        list(range(n_layers)),
+        student.layers,
     )
+    adapter = Adapter.from_tensors(tensors, ADAPTER_SCALE)
+    expected_deltas = {p for p, m in model.named_modules() if is_target(p) and isinstance(m, torch.nn.Linear)}
+    if adapter is None or set(adapter.pairs) != expected_deltas:
+        raise ValueError("student file does not hold a delta for every adapted layer of its encoder")
+    adapter.merge_into(model)
     state = {
         name[len(PREFIX) :]: torch.from_numpy(np.asarray(value, dtype=np.float32))
         for name, value in tensors.items()
         if name.startswith(PREFIX)
     }
-    expected = {n for n, _ in model.named_parameters() if n.startswith("encoder.layer.")}
+    expected = {n for n, _ in model.named_parameters() if kept_parameter(n)}
     if set(state) != expected:
         missing = sorted(expected - set(state))[:3]
         extra = sorted(set(state) - expected)[:3]
         raise ValueError(
-            f"student file does not match a {n_layers}-layer encoder: missing {missing}, extra {extra}"
+            f"student file does not match a {stored}-layer encoder: missing {missing}, extra {extra}"
         )
     model.load_state_dict(state, strict=False)
     return model.eval()
@@ -84,13 +125,13 @@ def load_student(folder: Path, tensors: Mapping[str, npt.NDArray[Any]], n_layers
 def stored_layer_count(tensors: Mapping[str, npt.NDArray[Any]]) -> int:
     """How many transformer layers a student file's tensors hold."""
     found = {
-        name[len(PREFIX) :].split(".")[2] for name in tensors if name.startswith(PREFIX + "encoder.layer.")
+        name.split(".")[3]
+        for name in tensors
+        if name.startswith((PREFIX + "encoder.layer.", "lora.encoder.layer."))
     }
     if not found:
         raise ValueError("no student layers in this file")
     return len(found)
-
-
 def student_of(model_path: Path, version: str) -> Path | None:
     """The student file beside `model_path` distilled from that model (`version`), or None.
 

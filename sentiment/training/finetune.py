@@ -330,6 +330,22 @@ def warmup_then_decay(optimizer: Any, steps: int) -> Any:
     )
 
 
+def training_step(
+    loss: torch.Tensor, optimizer: Any, schedule: Any, params: Sequence[Any], *, losses: list[float], bar: Any
+) -> None:
+    """One step on `loss`: gradients clipped to norm 1; the loss goes to `losses` and the progress bar."""
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()  # type: ignore[no-untyped-call]
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    schedule.step()
+    losses.append(float(loss.detach()))
+    bar.update(1)
+    bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+
+
 def train_adapter(
     folder: Path,
     rows: Sequence[Example],
@@ -415,14 +431,7 @@ def train_adapter(
                     per_row = torch.where(is_soft[batch], distilled, per_row)
                 w = weights[batch]
                 loss = (per_row * w).sum() / w.sum()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()  # type: ignore[no-untyped-call]
-                torch.nn.utils.clip_grad_norm_(adapter_params, 1.0)
-                optimizer.step()
-                schedule.step()
-                losses.append(float(loss))
-                bar.update(1)
-                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+                training_step(loss, optimizer, schedule, adapter_params, losses=losses, bar=bar)
 
     adapter = Adapter(
         {p: (m.a.detach().numpy().copy(), m.b.detach().numpy().copy()) for p, m in lora.items()},

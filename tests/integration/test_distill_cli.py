@@ -56,9 +56,27 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
         meta = dict(f.metadata() or {})
     assert meta["student_of"] == metrics["student_of"] == teacher_version
     assert meta["student_layers"] == "0,2,4,7,9,11"
+    # stored as low-rank deltas from the built encoder's layers, small enough for a repository
+    assert student.stat().st_size < 5 * 1024 * 1024
+    with safe_open(str(student), framework="numpy") as f:
+        names = list(f.keys())
+    assert sum(n.startswith("lora.encoder.layer.") for n in names) == 6 * 6 * 2
+    assert not [n for n in names if n.startswith("student.") and n.endswith("dense.weight")]
     assert json.loads(meta["thresholds"])  # calibrated for the student on the dev part
     assert set(metrics["test"]) == {"rusentitweet", "opensentimentcorpus", "tweeteval", "airline"}
     assert (active.parent / "fast-metrics.json").is_file()
+    assert metrics["resumed_from"] is None
+
+    # The student of stages 1 and 2 was kept: --resume makes the stored student again from stage 3.
+    again = run_cli(
+        "model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1", "--resume", env=env
+    )
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    assert resumed["resumed_from"] and Path(resumed["resumed_from"]).is_file()
+    assert resumed["student_of"] == teacher_version
+    Path(resumed["resumed_from"]).unlink()
+    metrics = resumed  # the student beside the model now
 
     try:
         after = run_cli("eval", "--data", str(data), "--output", str(tmp_path / "after"), env=env)

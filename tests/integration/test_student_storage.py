@@ -1,0 +1,104 @@
+"""How a student is stored: low-rank deltas from the built encoder's layers plus its biases and norms,
+small enough for the repository, and loaded back into exactly the network that was trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.numpy import load_file
+
+from core.settings import Settings
+from sentiment.encoder_build import ensure_encoder
+from sentiment.model import QUERY_PREFIX, _pad
+from sentiment.student import STUDENT_FILE, StudentWeights, load_student, student_tensors
+from sentiment.training.distill import COMPRESS_RANK, LAYERS, low_rank_deltas
+from sentiment.training.finetune import pooled_embedding
+
+TEXTS = [
+    "Ужасный сервис, деньги не вернули уже месяц",
+    "Спасибо, курьер приехал вовремя!",
+    "Курс рубля вырос на 2%",
+    "@united worst support ever, still waiting for my bag",
+    "Thanks, great flight and a friendly crew",
+]
+FIVE_MB = 5 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def folder() -> Path:
+    torch.set_num_threads(1)
+    return ensure_encoder(Settings().model_cache_dir)
+
+
+def _embed(model: Any, folder: Path) -> torch.Tensor:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    ids, mask = _pad([tokenizer(QUERY_PREFIX + t)["input_ids"] for t in TEXTS], int(tokenizer.pad_token_id))
+    with torch.no_grad():
+        return pooled_embedding(model.eval(), ids, mask)
+
+
+def _trained_student(folder: Path) -> Any:
+    """A stand-in for stages 1 and 2: the shipped student's network with every weight moved."""
+    student = load_student(folder, StudentWeights(load_file(str(STUDENT_FILE)), LAYERS))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in student.encoder.parameters():
+            param.add_(torch.randn(param.shape, generator=generator) * 0.002)
+    return student
+
+
+def test_a_full_rank_delta_stores_the_trained_student_exactly(folder: Path) -> None:
+    student = _trained_student(folder)
+    stored = student_tensors(student, low_rank_deltas(folder, student, LAYERS, 384))
+    loaded = load_student(folder, StudentWeights(stored, LAYERS))
+
+    cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
+    assert float(cosine.min()) > 0.999  # fp16 storage only
+
+
+def test_the_shipped_rank_keeps_the_student_close_and_the_file_small(folder: Path) -> None:
+    student = _trained_student(folder)
+    stored = student_tensors(student, low_rank_deltas(folder, student, LAYERS, COMPRESS_RANK))
+
+    assert sum(v.nbytes for v in stored.values()) < FIVE_MB
+    # no linear layer's weight is stored whole: each is a pair of low-rank factors
+    assert not any(k.endswith("dense.weight") or k.endswith("query.weight") for k in stored)
+    assert {v.shape[0] for k, v in stored.items() if k.endswith(".a")} == {COMPRESS_RANK}
+    loaded = load_student(folder, StudentWeights(stored, LAYERS))
+    cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
+    assert float(cosine.mean()) > 0.95
+
+
+def test_the_shipped_student_file_is_small_and_complete(folder: Path) -> None:
+    assert STUDENT_FILE.stat().st_size < FIVE_MB
+    with safe_open(str(STUDENT_FILE), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    tensors = load_file(str(STUDENT_FILE))
+    student = StudentWeights.of(tensors, meta)
+    assert student.layers == LAYERS
+    assert f"delta rank={COMPRESS_RANK}" in meta["student_recipe"]
+    load_student(folder, student)  # every delta and every bias and norm present
+
+
+def test_a_student_missing_a_delta_is_refused_with_a_clear_error(folder: Path) -> None:
+    tensors = dict(load_file(str(STUDENT_FILE)))
+    tensors = {k: v for k, v in tensors.items() if "layer.3.attention.self.key" not in k}
+
+    with pytest.raises(ValueError, match="does not hold a delta for every adapted layer"):
+        load_student(folder, StudentWeights(tensors, LAYERS))
+
+
+def test_a_student_of_the_old_whole_weight_format_is_refused(folder: Path) -> None:
+    whole = {
+        f"student.encoder.layer.{j}.attention.self.query.weight": np.zeros((384, 384), np.float16)
+        for j in range(len(LAYERS))
+    }
+    with pytest.raises(ValueError, match="delta"):
+        load_student(folder, StudentWeights(whole, LAYERS))
