@@ -80,6 +80,7 @@ KNOWN_SHORTFALL = 0.06
     "tweeteval-sentiment/val_text.txt",
     "twitter-us-airline-sentiment/Tweets.csv",
 )
+@pytest.mark.timeout(1800)  # two whole evaluations (6,645 texts each); over 600 s on a loaded CI host
 def test_the_fast_path_figures_beside_the_torch_path_on_every_held_out_set(tmp_path: Path) -> None:
     """`mentiondesk eval` as a user runs it, once per path. The student holds the torch path's figures
     (no macro-F1 or negative F1 more than 0.01 below) on RuSentiTweet and the airline tweets; on the
