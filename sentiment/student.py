@@ -52,7 +52,10 @@ class StudentWeights:
     @classmethod
     def of(cls, tensors: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, str] | None) -> StudentWeights:
         """The student in a model file's tensors and metadata; ValueError when it holds none."""
-        layers = student_layers(meta)
+        try:
+            layers = student_layers(meta)
+        except ValueError as exc:
+            raise ValueError(f"student file's student_layers is not a list of layer numbers: {exc}") from exc
         if not layers:
             raise ValueError("not a student file: its metadata names no student_layers")
         return cls(tensors, tuple(layers))
@@ -88,19 +91,27 @@ def shrink(model: Any, layers: Sequence[int]) -> Any:
     return model
 
 
+def cut_encoder(folder: Path, layers: Sequence[int]) -> Any:
+    """The built encoder (a BertModel, eager attention) cut to its layers `layers`; ValueError for a
+    layer it does not have."""
+    from transformers import BertModel
+
+    model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
+    count = len(model.encoder.layer)
+    if not layers or any(not 0 <= i < count for i in layers):
+        raise ValueError(f"student layers {list(layers)} are not layers of a {count}-layer encoder")
+    return shrink(model, layers)
+
+
 def load_student(folder: Path, student: StudentWeights) -> Any:
     """A BertModel of the built encoder cut to the student's layers, deltas merged (fp32), in eval mode."""
     import torch
-    from transformers import BertModel
 
     tensors = student.tensors
     stored = stored_layer_count(tensors)
     if stored != len(student.layers):
         raise ValueError(f"student file holds {stored} layers, its metadata names {len(student.layers)}")
-    model = shrink(
-        BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager"),
-        student.layers,
-    )
+    model = cut_encoder(folder, student.layers)
     adapter = Adapter.from_tensors(tensors, ADAPTER_SCALE)
     expected_deltas = {p for p, m in model.named_modules() if is_target(p) and isinstance(m, torch.nn.Linear)}
     if adapter is None or set(adapter.pairs) != expected_deltas:
@@ -132,6 +143,8 @@ def stored_layer_count(tensors: Mapping[str, npt.NDArray[Any]]) -> int:
     if not found:
         raise ValueError("no student layers in this file")
     return len(found)
+
+
 def student_of(model_path: Path, version: str) -> Path | None:
     """The student file beside `model_path` distilled from that model (`version`), or None.
 

@@ -44,6 +44,7 @@ from sentiment.student import (
     ADAPTER_SCALE,
     PREFIX,
     StudentWeights,
+    cut_encoder,
     shrink,
     student_tensors,
 )
@@ -180,12 +181,8 @@ def low_rank_deltas(folder: Path, student: Any, layers: Sequence[int], rank: int
     """Each linear layer of `student` as a rank-`rank` delta from the built encoder's layer it started
     from: the truncated SVD of the difference, split evenly between the factors (scale 1)."""
     import torch
-    from transformers import BertModel
 
-    built = shrink(
-        BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager"), layers
-    )
-    weights = dict(built.named_parameters())
+    weights = dict(cut_encoder(folder, layers).named_parameters())
     pairs = {}
     with torch.no_grad():
         for path, module in student.named_modules():
@@ -222,11 +219,8 @@ def load_checkpoint(folder: Path, path: Path, layers: Sequence[int]) -> Any:
     """The student of a checkpoint (`save_checkpoint`), on the built encoder cut to `layers`."""
     import torch
     from safetensors.numpy import load_file
-    from transformers import BertModel
 
-    model = shrink(
-        BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager"), layers
-    )
+    model = cut_encoder(folder, layers)
     stored = load_file(str(path))
     state = {
         k[len(PREFIX) :]: torch.from_numpy(v.astype(np.float32))

@@ -102,3 +102,15 @@ def test_a_student_of_the_old_whole_weight_format_is_refused(folder: Path) -> No
     }
     with pytest.raises(ValueError, match="delta"):
         load_student(folder, StudentWeights(whole, LAYERS))
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [("0,2,x", "not a list of layer numbers"), ("0,2,4,7,9,99", "not layers of a 12-layer encoder")],
+)
+def test_a_student_naming_layers_the_encoder_lacks_is_refused(
+    folder: Path, layers: str, message: str
+) -> None:
+    tensors = load_file(str(STUDENT_FILE))
+    with pytest.raises(ValueError, match=message):
+        load_student(folder, StudentWeights.of(tensors, {"student_layers": layers}))
