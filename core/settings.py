@@ -92,7 +92,12 @@ class Settings(BaseSettings):
         description="most raw mentions the worker takes at once; the model runs them length-sorted "
         "in batches of MD_BATCH_SIZE",
     )
-    batch_window_s: float = Field(default=0.25, gt=0)
+    batch_window_s: float = Field(
+        default=0.05,
+        gt=0,
+        description="how long the worker gathers mentions before it scores them (seconds); the model "
+        "waits this long between batches, and mentions that came meanwhile join the next batch",
+    )
     desk_sync_interval_s: float = Field(
         default=2.0,
         gt=0,

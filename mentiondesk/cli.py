@@ -129,6 +129,7 @@ def migrate() -> None:
 def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run the Faust worker: scoring, DLQ, persistence, spike alerts."""
     import functools
+    import gc
     from datetime import timedelta
 
     from core.bus.address import bootstrap_servers
@@ -165,7 +166,12 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     )
     from faust.worker import Worker
 
-    Worker(build_worker_app(deps), loglevel="debug" if verbose else "info").execute_from_commandline()
+    app_ = build_worker_app(deps)
+    # The model and the libraries live as long as the worker: frozen out of the garbage collector's
+    # reach, a full collection no longer walks their ~480,000 objects (a 0.3 s pause of every thread,
+    # scoring and the event loop alike, each time the worker's churn triggered one).
+    gc.freeze()
+    Worker(app_, loglevel="debug" if verbose else "info").execute_from_commandline()
 
 
 def _brands_for_worker(settings: Settings) -> BrandsConfig | None:

