@@ -284,11 +284,19 @@ def retrain(
     wanted = [label for _, label in corrections]
     # The memory keeps the corrected texts' embeddings by the new model itself (its near-copy rule
     # compares them with the embeddings the new model gives mentions): save, embed, save again.
-    save_model(staging / MODEL_NAME, new_head, adapter, new_meta)
-    x_fix = load_builtin(settings, staging / MODEL_NAME).encoder.embed(fix_texts)
+    staged = staging / MODEL_NAME
+    save_model(staged, new_head, adapter, new_meta)
+    encoder = load_builtin(settings, staged).encoder  # loaded once: the memory leaves the encoder as it is
+    x_fix = encoder.embed(fix_texts)
     memory = CorrectionMemory.build(fix_texts, [LABELS.index(label) for label in wanted], x_fix)
-    save_model(staging / MODEL_NAME, new_head, adapter, new_meta, memory)
-    candidate = load_builtin(settings, staging / MODEL_NAME)
+    save_model(staged, new_head, adapter, new_meta, memory)
+    candidate = E5HeadModel(
+        encoder,
+        Head.load(staged),
+        staged,
+        settings.quantize,
+        CorrectionMemory.from_tensors(load_file(str(staged))),
+    )
     new_version = candidate.version
 
     corrected = set(fix_texts)
