@@ -171,6 +171,7 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
     # reach, a full collection no longer walks their ~480,000 objects (a 0.3 s pause of every thread,
     # scoring and the event loop alike, each time the worker's churn triggered one).
     gc.freeze()
+    typer.echo(f"{gc.get_freeze_count()} startup objects kept out of the garbage collector", err=True)
     Worker(app_, loglevel="debug" if verbose else "info").execute_from_commandline()
 
 

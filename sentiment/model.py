@@ -124,6 +124,29 @@ def spread(batches: list[list[int]], workers: int) -> list[list[int]]:
     return out
 
 
+def embed_side_by_side(
+    seqs: Sequence[Sequence[int]],
+    run: Callable[[list[int]], F32Array],
+    out: F32Array,
+    *,
+    batch_size: int,
+    runners: ThreadPoolExecutor | None,
+    workers: int,
+    progress: Callable[[int], object] | None = None,
+) -> None:
+    """Fill `out` with `run(batch)` for length-sorted batches of the token sequences `seqs`, `workers`
+    batches at a time on `runners` (in the caller's thread when None); `progress(n)` after each."""
+    batches = spread(list(length_sorted_batches([len(s) for s in seqs], batch_size)), workers)
+
+    def one(batch: list[int]) -> tuple[list[int], F32Array]:
+        return batch, run(batch)
+
+    for batch, x in map(one, batches) if runners is None else runners.map(one, batches):
+        out[batch] = x
+        if progress is not None:
+            progress(len(batch))
+
+
 def _pad(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
@@ -211,24 +234,25 @@ class E5Encoder:
         # The lock covers tokenising too: a fast tokenizer refuses concurrent calls ("Already borrowed").
         with self._lock:
             seqs = self.tokenize(texts)
-            batches = spread(
-                list(length_sorted_batches([len(s) for s in seqs], self.batch_size)), self.threads
-            )
 
-            def run(batch: list[int]) -> tuple[list[int], F32Array]:
+            def run(batch: list[int]) -> F32Array:
                 with torch.inference_mode():  # per thread: the mode is thread-local
                     ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
                     hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                     m = mask.unsqueeze(-1).to(hidden.dtype)
                     pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
                     pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
-                    return batch, pooled.float().numpy()
+                    return cast(F32Array, pooled.float().numpy())
 
-            done = map(run, batches) if self._runners is None else self._runners.map(run, batches)
-            for batch, x in done:
-                out[batch] = x
-                if progress is not None:
-                    progress(len(batch))
+            embed_side_by_side(
+                seqs,
+                run,
+                out,
+                batch_size=self.batch_size,
+                runners=self._runners,
+                workers=self.threads,
+                progress=progress,
+            )
         return out
 
 
@@ -524,6 +548,7 @@ def load_builtin(
     if inference == "fast" and not settings.quantize:
         from sentiment.onnx_encoder import OnnxEncoder
         from sentiment.onnx_export import ensure_export
+
         served_path = fast_path_file(path)
         served_head = Head.load(served_path) if served_path != path else head
         version = builtin_version(served_path, served_head)

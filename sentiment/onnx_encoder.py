@@ -16,11 +16,12 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
-from sentiment.model import QUERY_PREFIX, length_sorted_batches, spread
+from sentiment.model import QUERY_PREFIX, embed_side_by_side
 from sentiment.onnx_export import HIDDEN, ExportInfo, make_session, pad_batch
 
 F32Array = npt.NDArray[np.float32]
@@ -60,16 +61,18 @@ class OnnxEncoder:
             return out
         with self._lock:  # the fast tokenizer refuses concurrent calls
             seqs = self.tokenize(texts)
-            batches = spread(
-                list(length_sorted_batches([len(s) for s in seqs], self.batch_size)), self.threads
+
+            def run(batch: list[int]) -> F32Array:
+                padded = pad_batch([seqs[i] for i in batch], self.pad_id)
+                return cast(F32Array, self.session.run(None, padded)[0])
+
+            embed_side_by_side(
+                seqs,
+                run,
+                out,
+                batch_size=self.batch_size,
+                runners=self._runners,
+                workers=self.threads,
+                progress=progress,
             )
-
-            def run(batch: list[int]) -> tuple[list[int], F32Array]:
-                return batch, self.session.run(None, pad_batch([seqs[i] for i in batch], self.pad_id))[0]
-
-            done = map(run, batches) if self._runners is None else self._runners.map(run, batches)
-            for batch, x in done:
-                out[batch] = x
-                if progress is not None:
-                    progress(len(batch))
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import uuid
 from datetime import UTC, datetime
@@ -129,7 +130,11 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
     start_worker(worker_env(broker.bootstrap, sqlite_url, MD_INFERENCE=inference))
     assert wait_until(lambda: count_rows(sqlite_url) >= len(good), timeout=240)
     # The worker scored them on the path it was configured for (MD_INFERENCE), with sound labels.
-    assert f": {inference} inference" in (tmp_path / "worker-0.log").read_text("utf-8", errors="replace")
+    log = (tmp_path / "worker-0.log").read_text("utf-8", errors="replace")
+    assert f": {inference} inference" in log
+    # the model and libraries are frozen out of the garbage collector (no 0.3 s pauses of every thread)
+    frozen = re.search(r"^(\d+) startup objects kept out of the garbage collector$", log, re.M)
+    assert frozen and int(frozen[1]) > 10_000, log[-2000:]
     labels = dict(_rows(sqlite_url, "SELECT external_id, label FROM mentions"))
     assert labels["good-0"] == "negative" and labels["good-1"] == "positive", labels
 
