@@ -127,6 +127,9 @@ class DeskThread(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     seen_message_at: Mapped[datetime | None]
     seen_status: Mapped[str | None] = mapped_column(String(16))
+    seen_negativity: Mapped[float | None] = mapped_column(Float)
+    """The thread's highest negativity when the sync job last ranked it (a late, older message can
+    raise it without changing the last message's time)."""
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     cycle_started_at: Mapped[datetime | None]
     first_response_due: Mapped[datetime | None]

@@ -4,9 +4,11 @@
 - by the worker right after each persisted batch (sentiment.persistence.MentionWriter.save), and
 - by the queue page on every refresh (a fallback when the worker's call failed),
 and each pass picks up (a) every thread without a desk row, (b) every thread changed since the
-last pass (with an overlap), and (c) every active thread still without an owner, so a thread missed
-once is caught by the next pass. Passes serialise: a PostgreSQL advisory lock, or SQLite's write
-lock taken by the pass's first statement.
+last pass (with an overlap) whose messages, status or highest negativity differ from what its desk
+row last saw, and (c) every active thread still without an owner, so a thread missed once is caught
+by the next pass. A pass reads only those: during a burst, re-reading every thread written in the
+overlap on every pass took half of the worker's database time. Passes serialise: a PostgreSQL
+advisory lock, or SQLite's write lock taken by the pass's first statement.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from core.db.models import Author, Mention, Thread
@@ -41,6 +43,7 @@ class SyncStats:
     created: int = 0
     updated: int = 0
     assigned: int = 0
+    examined: int = 0
     missed: int = 0
     notices: int = 0
 
@@ -74,9 +77,20 @@ def _candidate_ids(session: Session, since: datetime | None) -> list[int]:
     )
     ids = set(session.scalars(missing))
     if since is not None:
-        ids.update(
-            session.scalars(select(Thread.id).where(Thread.updated_at >= since - OVERLAP).limit(BATCH))
+        changed = (
+            select(Thread.id)
+            .join(d, d.thread_id == Thread.id)
+            .where(
+                Thread.updated_at >= since - OVERLAP,
+                or_(
+                    Thread.last_message_at.is_distinct_from(d.seen_message_at),
+                    Thread.status.is_distinct_from(d.seen_status),
+                    Thread.max_negativity.is_distinct_from(d.seen_negativity),
+                ),
+            )
+            .limit(BATCH)
         )
+        ids.update(session.scalars(changed))
     unowned = (
         select(Thread.id)
         .join(d, d.thread_id == Thread.id)
@@ -181,6 +195,7 @@ def _process(
     stats: SyncStats,
 ) -> None:
     for row in _rows(session, ids):
+        stats.examined += 1
         t: Thread = row.Thread
         d: DeskThread | None = row.DeskThread
         calendar = calendars.for_brand(t.brand)  # every clock of a thread runs on its brand's calendar
@@ -207,6 +222,7 @@ def _process(
                 )
                 stats.notices += notices.notify_assigned(session, t.id, assignment.owner, d.version, now)
         refresh_rank(d, t.status, t.max_negativity)
+        d.seen_negativity = t.max_negativity
 
 
 def _new_desk_row(

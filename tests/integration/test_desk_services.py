@@ -369,6 +369,48 @@ def test_the_workers_routing_pass_runs_at_most_once_per_interval(database_url: s
     assert on_desk() == 9, "closing the writer routes what is still waiting"
 
 
+def test_a_routing_pass_reads_only_the_threads_that_changed(sessions: sessionmaker[Session]) -> None:
+    setup_desk(sessions)
+    posts = [scored_mention(f"c{i}", created_at=TUESDAY, negativity=0.2) for i in range(30)]
+    save(sessions, posts)
+
+    def sync(at: datetime) -> tuple[int, int]:
+        with sessions.begin() as session:
+            stats = sync_threads(session, at)
+        return stats.examined, stats.created
+
+    def rank_of(key: str) -> datetime | None:
+        with sessions() as session:
+            return session.scalar(
+                select(DeskThread.rank_at)
+                .join(Thread, Thread.id == DeskThread.thread_id)
+                .where(Thread.thread_key == key)
+            )
+
+    assert sync(TUESDAY + timedelta(minutes=1)) == (30, 30)
+    assert sync(TUESDAY + timedelta(minutes=2)) == (0, 0), "nothing changed: nothing is read again"
+    save(sessions, [scored_mention("c0-r", parent=posts[0])])
+    assert sync(TUESDAY + timedelta(minutes=3)) == (1, 0), "a new message: that thread only"
+    calm_rank = rank_of("c1")
+    assert calm_rank is not None
+    # An older, angrier message reaches thread c1 late: its last message's time stays the same.
+    save(
+        sessions,
+        [
+            scored_mention(
+                "c1-early",
+                thread_key="c1",
+                created_at=TUESDAY - timedelta(minutes=5),
+                negativity=0.97,
+            )
+        ],
+    )
+    assert sync(TUESDAY + timedelta(minutes=4)) == (1, 0)
+    angry_rank = rank_of("c1")
+    assert angry_rank is not None and angry_rank < calm_rank, "the higher negativity moves it up"
+    assert sync(TUESDAY + timedelta(minutes=5)) == (0, 0)
+
+
 def test_two_sends_on_one_thread_at_the_same_moment_record_one_reply(
     sessions: sessionmaker[Session],
 ) -> None:
