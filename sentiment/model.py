@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,7 @@ from schemas.mention import Language
 from schemas.scored import SentimentLabel
 from sentiment.adapter import Adapter
 from sentiment.memory import CorrectionMemory
-from sentiment.student import StudentWeights
+from sentiment.student import STUDENT_FILE, StudentWeights
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +46,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = WEIGHTS_DIR / "model.safetensors"
 
 F32Array = npt.NDArray[np.float32]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,7 +536,8 @@ def load_builtin(
     (`sentiment.student`, found beside its file) when there is one, else the whole encoder exported.
     The student brings its own calibration and thresholds, and the model's correction memory applies
     to it as well. Training, calibration and retrain keep the default torch path: their figures are the
-    reference the fast path is held to.
+    reference the fast path is held to. A student file that cannot be read or loaded is reported
+    and the whole encoder's export serves instead.
     """
     from safetensors.numpy import load_file
 
@@ -549,10 +553,24 @@ def load_builtin(
         from sentiment.onnx_encoder import OnnxEncoder
         from sentiment.onnx_export import ensure_export
 
-        served_path = fast_path_file(path)
-        served_head = Head.load(served_path) if served_path != path else head
-        version = builtin_version(served_path, served_head)
-        export = ensure_export(settings, served_path, version)
+        served_path, served_head, export = path, head, None
+        try:
+            served_path = fast_path_file(path)
+            if served_path != path:
+                served_head = Head.load(served_path)
+                export = ensure_export(settings, served_path, builtin_version(served_path, served_head))
+        except Exception as exc:  # a damaged or foreign student must not stop the worker
+            log.error(
+                "the fast path's student %s cannot be used (%s: %s); serving the whole "
+                "encoder's export instead (slower, the torch path's figures)",
+                path.parent / STUDENT_FILE.name,
+                type(exc).__name__,
+                exc,
+            )
+            served_path, served_head = path, head
+        if served_path == path:
+            export = ensure_export(settings, path, builtin_version(path, head))
+        assert export is not None
         fast = OnnxEncoder(
             export,
             ensure_encoder(settings.model_cache_dir),

@@ -149,15 +149,19 @@ def student_of(model_path: Path, version: str) -> Path | None:
     """The student file beside `model_path` distilled from that model (`version`), or None.
 
     A student of another version (the model was retrained since) is not used: it would serve the
-    old model's behaviour under the new one's name.
+    old model's behaviour under the new one's name. Nor is a file that cannot be read (reported).
     """
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     candidate = model_path.parent / STUDENT_FILE.name
     if candidate == model_path or not candidate.is_file():
         return None
-    with safe_open(str(candidate), framework="numpy") as f:
-        meta = dict(f.metadata() or {})
+    try:
+        with safe_open(str(candidate), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+    except (OSError, SafetensorError) as exc:
+        log.error("%s is not a readable model file (%s): the fast path does not use it", candidate, exc)
+        return None
     if meta.get("student_of") != version:
         log.info("%s was distilled from %s, not %s: not used", candidate, meta.get("student_of"), version)
         return None

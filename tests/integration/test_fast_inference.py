@@ -130,6 +130,42 @@ def test_the_whole_encoder_export_scores_200_real_texts_as_the_torch_path_does(
     assert float((x_slow * x_fast).sum(axis=1).min()) > 0.999
 
 
+def _damaged_student(folder: Path, how: str) -> None:
+    """A student file beside a model file: cut short, or whole but missing a layer's delta."""
+    target = folder / STUDENT_FILE.name
+    if how == "truncated":
+        target.write_bytes(STUDENT_FILE.read_bytes()[:100_000])
+        return
+    with safe_open(str(STUDENT_FILE), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    tensors = {k: v for k, v in load_file(str(STUDENT_FILE)).items() if "layer.1.attention.self.key" not in k}
+    meta["student_recipe"] += " (damaged)"  # another version: no export of it is cached
+    save_file(tensors, str(target), metadata=meta)
+
+
+@needs_data("tweeteval-sentiment/val_text.txt")
+@pytest.mark.parametrize("how", ["truncated", "missing a delta"])
+def test_a_damaged_student_is_reported_and_the_whole_encoder_serves(
+    settings: Settings,
+    torch_model: E5HeadModel,
+    plain_copy: Path,
+    how: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _damaged_student(plain_copy.parent, how)
+    with caplog.at_level("ERROR"):
+        model = load_builtin(settings, plain_copy, inference="fast")
+    assert model.inference == "fast" and model.path == plain_copy
+    assert model.version == torch_model.version, "the model itself, not its student"
+    assert any("fast path" in r.getMessage() and STUDENT_FILE.name in r.getMessage() for r in caplog.records)
+    texts = [t.strip() for t in TWEETEVAL_VAL.read_text("utf-8").splitlines() if t.strip()][:16]
+    gaps = [
+        abs(a.negativity - b.negativity)
+        for a, b in zip(model.score(texts), torch_model.score(texts), strict=True)
+    ]
+    assert max(gaps) < 0.01, "the whole encoder's export scores as the torch path does"
+
+
 def _retrained_copy(folder: Path) -> Path:
     """The committed model file with its adapter changed (as a retrain changes it): another version."""
     tensors = load_file(str(MODEL_FILE))
