@@ -22,7 +22,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from core.db.models import Author, Mention, Thread
-from core.db.models_desk import DeskSetting, DeskThread
+from core.db.models_desk import DeskSetting, DeskThread, DeskUser
 from desk.services import audit, notices
 from desk.services.calendar_store import load_calendars
 from desk.services.case_clock import event, mark_answer, pause, refresh_rank, resume, start_cycle
@@ -91,13 +91,15 @@ def _candidate_ids(session: Session, since: datetime | None) -> list[int]:
             .limit(BATCH)
         )
         ids.update(session.scalars(changed))
-    unowned = (
-        select(Thread.id)
-        .join(d, d.thread_id == Thread.id)
-        .where(Thread.assigned_to.is_(None), Thread.status.in_(ACTIVE_STATUSES), d.merged_into.is_(None))
-        .limit(BATCH)
-    )
-    ids.update(session.scalars(unowned))
+    if session.scalar(select(DeskUser.username).where(DeskUser.active.is_(True)).limit(1)) is not None:
+        # with nobody on the desk no thread can get an owner: they wait for the first user's pass
+        unowned = (
+            select(Thread.id)
+            .join(d, d.thread_id == Thread.id)
+            .where(Thread.assigned_to.is_(None), Thread.status.in_(ACTIVE_STATUSES), d.merged_into.is_(None))
+            .limit(BATCH)
+        )
+        ids.update(session.scalars(unowned))
     return sorted(ids)
 
 

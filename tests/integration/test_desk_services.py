@@ -411,6 +411,23 @@ def test_a_routing_pass_reads_only_the_threads_that_changed(sessions: sessionmak
     assert sync(TUESDAY + timedelta(minutes=5)) == (0, 0)
 
 
+def test_threads_wait_for_the_desks_first_user_without_being_read_on_every_pass(
+    sessions: sessionmaker[Session],
+) -> None:
+    save(sessions, [scored_mention(f"u{i}", created_at=TUESDAY) for i in range(12)])
+
+    def sync(at: datetime) -> tuple[int, int, int]:
+        with sessions.begin() as session:
+            stats = sync_threads(session, at)
+        return stats.examined, stats.created, stats.assigned
+
+    assert sync(TUESDAY + timedelta(minutes=1)) == (12, 12, 0), "on the desk, nobody to own them"
+    assert sync(TUESDAY + timedelta(minutes=2)) == (0, 0, 0)
+    setup_desk(sessions)
+    assert sync(TUESDAY + timedelta(minutes=3)) == (12, 0, 12), "the first users get them all"
+    assert sync(TUESDAY + timedelta(minutes=4)) == (0, 0, 0)
+
+
 def test_two_sends_on_one_thread_at_the_same_moment_record_one_reply(
     sessions: sessionmaker[Session],
 ) -> None:
