@@ -1,18 +1,20 @@
-"""The distilled encoder of the fast path: half of e5-small's layers, trained to embed like the whole.
+"""The distilled encoder of the fast path: part of e5-small's layers, trained to embed like the whole.
 
 A student keeps the built encoder's embeddings (token, position, type) and its own `len(layers)`
 transformer layers, initialised from the fine-tuned encoder's layers `layers` and then trained to
-reproduce its pooled embedding and the head's logits (`sentiment.training.distill`). Half the layers
-is half the arithmetic per token, which is where the fast path's speed comes from on a CPU without
-int8 dot-product instructions (see the README's model section).
+reproduce its pooled embedding and the head's logits (`sentiment.training.distill`). Fewer layers
+is less arithmetic per token, which is where the fast path's speed comes from on a CPU without int8
+dot-product instructions (see the README's model section).
 
 Stored in its own model file (`weights/fast.safetensors` for the shipped model), small: each adapted
 linear layer as a low-rank delta from the built encoder's layer it started from (`lora.<module path>.a`
-and `.b`, fp16, scale 1, as `sentiment.adapter` stores the fine-tuned model's), the layers' biases and
-layer norms in fp16 under `student.<parameter path>`, the head, a calibration refitted on the dev part
-for the student's logits, and in the metadata `student_layers` (the built encoder's layers) and
-`student_of` (the version of the model it was distilled from). It serves only that model: a retrained
-model (another version) runs the whole encoder on the fast path.
+and `.b`, scale 1, named as `sentiment.adapter` names the fine-tuned model's), its factors in int8
+with a per-row fp16 scale under `scale.lora.<module path>.a|b` (half the bytes of fp16 factors of the
+same rank; files with fp16 factors load too); the layers' biases and layer norms in fp16 under
+`student.<parameter path>`; the head; a calibration refitted on the dev part for the student's logits;
+and in the metadata `student_layers` (the built encoder's layers) and `student_of` (the version of the
+model it was distilled from). It serves only that model: a retrained model (another version) runs the
+whole encoder on the fast path.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sentiment.adapter import PREFIX as DELTA_PREFIX
 from sentiment.adapter import Adapter, is_target
 
 log = logging.getLogger(__name__)
 
 PREFIX = "student."
+SCALE_PREFIX = "scale."
+"""Per-row scales of a student's int8 delta factors: `scale.lora.<module path>.a` (fp16)."""
 STUDENT_FILE = Path(__file__).resolve().parent / "weights" / "fast.safetensors"
 ADAPTER_SCALE = 1.0
 """A student's low-rank deltas carry their scale in B (alpha = rank)."""
@@ -70,14 +75,45 @@ def kept_parameter(name: str) -> bool:
     return not (kind == "weight" and is_target(module))
 
 
-def student_tensors(student: Any, deltas: Adapter) -> dict[str, npt.NDArray[np.float16]]:
-    """As stored: `deltas` (scale 1) and the student's kept parameters, fp16."""
+def quantize_rows(matrix: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float16]]:
+    """Symmetric int8 per row: `matrix ≈ q * scale[:, None]` (a zero row gets scale 1)."""
+    values = np.asarray(matrix, dtype=np.float32)
+    peak = np.abs(values).max(axis=1) if values.size else np.zeros(values.shape[0], np.float32)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float16)
+    q = np.rint(values / scale.astype(np.float32)[:, None])
+    return np.clip(q, -127, 127).astype(np.int8), scale
+
+
+def student_tensors(student: Any, deltas: Adapter) -> dict[str, npt.NDArray[Any]]:
+    """As stored: `deltas` (scale 1) as int8 factors with per-row scales, and the student's kept
+    parameters in fp16."""
     if deltas.scale != ADAPTER_SCALE:
         raise ValueError(f"a student's deltas are stored with scale {ADAPTER_SCALE}, not {deltas.scale}")
-    out = deltas.tensors()
+    out: dict[str, npt.NDArray[Any]] = {}
+    for path, (a, b) in deltas.pairs.items():
+        for side, factor in (("a", a), ("b", b)):
+            name = f"{DELTA_PREFIX}{path}.{side}"
+            out[name], out[SCALE_PREFIX + name] = quantize_rows(factor)
     for name, param in student.named_parameters():
         if kept_parameter(name):
             out[PREFIX + name] = np.ascontiguousarray(param.detach().float().numpy(), dtype=np.float16)
+    return out
+
+
+def dequantized(tensors: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
+    """A student file's tensors with its int8 factors restored to fp32 (the scales dropped); ValueError
+    for an int8 factor without a scale per row."""
+    out: dict[str, npt.NDArray[Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith(SCALE_PREFIX):
+            continue
+        if value.dtype == np.int8:
+            scale = tensors.get(SCALE_PREFIX + name)
+            if scale is None or scale.shape != (value.shape[0],):
+                raise ValueError(f"student file's int8 factor {name} has no scale for each of its rows")
+            out[name] = value.astype(np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
+        else:
+            out[name] = value
     return out
 
 
@@ -107,7 +143,7 @@ def load_student(folder: Path, student: StudentWeights) -> Any:
     """A BertModel of the built encoder cut to the student's layers, deltas merged (fp32), in eval mode."""
     import torch
 
-    tensors = student.tensors
+    tensors = dequantized(student.tensors)
     stored = stored_layer_count(tensors)
     if stored != len(student.layers):
         raise ValueError(f"student file holds {stored} layers, its metadata names {len(student.layers)}")

@@ -18,6 +18,7 @@ from sentiment.model import MODEL_FILE, Head, builtin_version
 from sentiment.onnx_export import export_dir
 from sentiment.registry import MODEL_NAME, ModelRegistry
 from sentiment.student import STUDENT_FILE
+from sentiment.training.distill import LAYERS
 from sentiment.training.finetune import record_fingerprints
 from tests.integration.test_eval_cli import write_data
 from tests.support import run_cli
@@ -55,12 +56,16 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
     with safe_open(str(student), framework="numpy") as f:
         meta = dict(f.metadata() or {})
     assert meta["student_of"] == metrics["student_of"] == teacher_version
-    assert meta["student_layers"] == "0,2,4,7,9,11"
+    assert meta["student_layers"] == ",".join(str(i) for i in LAYERS)
     # stored as low-rank deltas from the built encoder's layers, small enough for a repository
     assert student.stat().st_size < 5 * 1024 * 1024
     with safe_open(str(student), framework="numpy") as f:
         names = list(f.keys())
-    assert sum(n.startswith("lora.encoder.layer.") for n in names) == 6 * 6 * 2
+        factor_types = {f.get_tensor(n).dtype.name for n in names if n.startswith("lora.")}
+    assert sum(n.startswith("lora.encoder.layer.") for n in names) == len(LAYERS) * 6 * 2
+    # the factors in int8, each with its per-row scales
+    assert factor_types == {"int8"}
+    assert sum(n.startswith("scale.lora.encoder.layer.") for n in names) == len(LAYERS) * 6 * 2
     assert not [n for n in names if n.startswith("student.") and n.endswith("dense.weight")]
     assert json.loads(meta["thresholds"])  # calibrated for the student on the dev part
     assert set(metrics["test"]) == {"rusentitweet", "opensentimentcorpus", "tweeteval", "airline"}

@@ -3,6 +3,7 @@ small enough for the repository, and loaded back into exactly the network that w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,15 @@ from safetensors.numpy import load_file
 from core.settings import Settings
 from sentiment.encoder_build import ensure_encoder
 from sentiment.model import QUERY_PREFIX, _pad
-from sentiment.student import STUDENT_FILE, StudentWeights, load_student, student_tensors
+from sentiment.student import (
+    PREFIX,
+    SCALE_PREFIX,
+    STUDENT_FILE,
+    StudentWeights,
+    kept_parameter,
+    load_student,
+    student_tensors,
+)
 from sentiment.training.distill import COMPRESS_RANK, LAYERS, low_rank_deltas
 from sentiment.training.finetune import pooled_embedding
 
@@ -60,7 +69,49 @@ def test_a_full_rank_delta_stores_the_trained_student_exactly(folder: Path) -> N
     loaded = load_student(folder, StudentWeights(stored, LAYERS))
 
     cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
-    assert float(cosine.min()) > 0.999  # fp16 storage only
+    assert float(cosine.min()) > 0.999  # int8 factors and fp16 norms only
+
+
+def test_delta_factors_are_stored_in_int8_with_a_scale_per_row(folder: Path) -> None:
+    student = _trained_student(folder)
+    deltas = low_rank_deltas(folder, student, LAYERS, COMPRESS_RANK)
+    stored = student_tensors(student, deltas)
+
+    for path, (a, b) in deltas.pairs.items():
+        for side, factor in (("a", a), ("b", b)):
+            q, scale = stored[f"lora.{path}.{side}"], stored[f"{SCALE_PREFIX}lora.{path}.{side}"]
+            assert q.dtype == np.int8 and scale.dtype == np.float16 and scale.shape == (factor.shape[0],)
+            restored = q.astype(np.float32) * scale.astype(np.float32)[:, None]
+            # half a quantisation step per entry, the step being each row's peak / 127
+            step = np.abs(factor).max(axis=1, keepdims=True) / 127
+            assert np.all(np.abs(restored - factor) <= 0.5 * step * 1.01 + 1e-7)
+
+
+def test_a_student_with_fp16_factors_still_loads(folder: Path) -> None:
+    student = _trained_student(folder)
+    deltas = low_rank_deltas(folder, student, LAYERS, 384)
+    fp16 = {
+        **deltas.tensors(),
+        **{
+            PREFIX + n: p.detach().numpy().astype(np.float16)
+            for n, p in student.named_parameters()
+            if kept_parameter(n)
+        },
+    }
+    loaded = load_student(folder, StudentWeights(fp16, LAYERS))
+
+    cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
+    assert float(cosine.min()) > 0.999
+
+
+def test_an_int8_factor_without_its_scales_is_refused(folder: Path) -> None:
+    student = _trained_student(folder)
+    tensors = student_tensors(student, low_rank_deltas(folder, student, LAYERS, COMPRESS_RANK))
+    factor = "lora.encoder.layer.1.intermediate.dense.b"
+    del tensors[SCALE_PREFIX + factor]
+
+    with pytest.raises(ValueError, match=re.escape(f"int8 factor {factor} has no scale")):
+        load_student(folder, StudentWeights(tensors, LAYERS))
 
 
 def test_the_shipped_rank_keeps_the_student_close_and_the_file_small(folder: Path) -> None:
