@@ -44,6 +44,14 @@ def single_throughput(model: NegativityModel, texts: Sequence[str]) -> float:
     return _rate(len(texts), time.perf_counter() - start)
 
 
+def path_throughput(settings: Settings, path: Path_, texts: Sequence[str]) -> float:
+    """One path's sorted batch throughput, one round over `texts`, as `bench_paths` times it."""
+    torch_settings = settings.model_copy(update={"inference": "torch", "quantize": None})
+    model = load_builtin(torch_settings, inference=path)
+    model.score(list(texts[:32]))  # warm-up
+    return sorted_throughput(model, texts, settings.batch_take)
+
+
 def bench_paths(settings: Settings, texts: Sequence[str], rounds: int = 3) -> dict[str, float | str]:
     """Both paths' sorted batch throughput (medians of alternating rounds), batch-1 rate, and how
     closely the fast path's scores follow the torch path's on the same texts."""

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     inference: Literal["auto", "fast", "torch"] = Field(
         default="torch",
         description="torch: the whole fine-tuned encoder in transformers, the reference figures; "
-        "fast: ONNX Runtime, the model's distilled student (half the layers, about three times the speed, "
+        "fast: ONNX Runtime, the model's distilled student (half the layers, two to three times the speed, "
         "lower figures on two held-out sets, see README) or, for a model without one, the whole "
         "encoder exported (`mentiondesk model export`); auto: fast when the model in force has its "
         "student, else torch",
