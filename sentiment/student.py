@@ -102,7 +102,7 @@ def student_tensors(student: Any, deltas: Adapter) -> dict[str, npt.NDArray[Any]
 
 def dequantized(tensors: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
     """A student file's tensors with its int8 factors restored to fp32 (the scales dropped); ValueError
-    for an int8 factor without a scale per row."""
+    for an int8 factor without a finite scale per row (a damaged file would serve NaN scores)."""
     out: dict[str, npt.NDArray[Any]] = {}
     for name, value in tensors.items():
         if name.startswith(SCALE_PREFIX):
@@ -111,6 +111,8 @@ def dequantized(tensors: Mapping[str, npt.NDArray[Any]]) -> dict[str, npt.NDArra
             scale = tensors.get(SCALE_PREFIX + name)
             if scale is None or scale.shape != (value.shape[0],):
                 raise ValueError(f"student file's int8 factor {name} has no scale for each of its rows")
+            if not np.isfinite(scale).all():
+                raise ValueError(f"student file's int8 factor {name} has a scale that is not a number")
             out[name] = value.astype(np.float32) * np.asarray(scale, dtype=np.float32)[:, None]
         else:
             out[name] = value

@@ -104,13 +104,20 @@ def test_a_student_with_fp16_factors_still_loads(folder: Path) -> None:
     assert float(cosine.min()) > 0.999
 
 
-def test_an_int8_factor_without_its_scales_is_refused(folder: Path) -> None:
+@pytest.mark.parametrize(
+    ("damage", "message"), [("missing", "has no scale"), ("not a number", "has a scale that is not a number")]
+)
+def test_an_int8_factor_without_its_scales_is_refused(folder: Path, damage: str, message: str) -> None:
     student = _trained_student(folder)
     tensors = student_tensors(student, low_rank_deltas(folder, student, LAYERS, COMPRESS_RANK))
     factor = "lora.encoder.layer.1.intermediate.dense.b"
-    del tensors[SCALE_PREFIX + factor]
+    if damage == "missing":
+        del tensors[SCALE_PREFIX + factor]
+    else:
+        tensors[SCALE_PREFIX + factor] = tensors[SCALE_PREFIX + factor].copy()
+        tensors[SCALE_PREFIX + factor][7] = np.nan
 
-    with pytest.raises(ValueError, match=re.escape(f"int8 factor {factor} has no scale")):
+    with pytest.raises(ValueError, match=re.escape(f"int8 factor {factor} {message}")):
         load_student(folder, StudentWeights(tensors, LAYERS))
 
 
