@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,8 +286,6 @@ class Head:
         return softmax(self.logits(x) / self.temperature)
 
     def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
-        from safetensors.numpy import save_file
-
         tensors: dict[str, npt.NDArray[Any]] = {}
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             tensors[f"layer{i}.weight"] = np.ascontiguousarray(w, dtype=np.float32)
@@ -296,8 +294,7 @@ class Head:
         metadata.update(
             labels=",".join(LABELS), temperature=repr(float(self.temperature)), layers=str(len(self.weights))
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(path), metadata=metadata)
+        write_model_file(tensors, path, metadata)
 
     @classmethod
     def load(cls, path: Path) -> Head:
@@ -316,6 +313,22 @@ class Head:
             temperature=float(meta.get("temperature", "1.0")),
             meta=meta,
         )
+
+
+def write_model_file(tensors: Mapping[str, npt.NDArray[Any]], path: Path, metadata: dict[str, str]) -> None:
+    """Write a safetensors file beside `path`, then move it over: a crash leaves the old file whole.
+
+    Every tensor is written C-contiguous: `safetensors.numpy.save_file` (0.8) stores an array's buffer
+    as it lies in memory, so a column-major array (what `torch.linalg.svd` returns) reads back
+    scrambled, with no error."""
+    from safetensors.numpy import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(
+        {name: np.ascontiguousarray(value) for name, value in tensors.items()}, str(tmp), metadata=metadata
+    )
+    tmp.replace(path)
 
 
 def file_hash(path: Path, n: int = 10) -> str:

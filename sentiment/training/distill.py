@@ -27,6 +27,7 @@ Recipe (seeded; the data folder is an argument; the teacher is a model file with
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import sys
@@ -40,7 +41,16 @@ import numpy.typing as npt
 
 from sentiment.adapter import Adapter, is_target
 from sentiment.encoder_build import ensure_encoder
-from sentiment.model import QUERY_PREFIX, E5Encoder, E5HeadModel, F32Array, Head, _pad, builtin_version
+from sentiment.model import (
+    QUERY_PREFIX,
+    E5Encoder,
+    E5HeadModel,
+    F32Array,
+    Head,
+    _pad,
+    builtin_version,
+    write_model_file,
+)
 from sentiment.student import (
     ADAPTER_SCALE,
     PREFIX,
@@ -99,6 +109,14 @@ def distill_texts(benches: Sequence[Benchmark], meta: dict[str, str], data_dir: 
         with twcs.open(encoding="utf-8", newline="") as f:
             texts += [row["text"] for row in csv.DictReader(f) if (row.get("text") or "").strip()]
     return list(dict.fromkeys(texts))
+
+
+def texts_fingerprint(texts: Sequence[str]) -> str:
+    """A short content hash of the distillation texts, in their order (recorded in the student file)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\x00")
+    return digest.hexdigest()[:16]
 
 
 def train_student(
@@ -254,7 +272,7 @@ def distill(
     The student of stages 1 and 2 is kept in the model cache (`checkpoint_path`); `resume` goes on
     from it when there is one (made with the same teacher, seed and limit), at stage 3.
     """
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file
 
     from sentiment.student import STUDENT_FILE
     from sentiment.training.finetune import report_tests
@@ -339,6 +357,7 @@ def distill(
     student_meta.update(
         student_of=teacher_version,
         student_layers=",".join(str(i) for i in layers),
+        student_texts=f"{len(texts)} texts, sha256 {texts_fingerprint(texts)}",
         student_recipe=(
             f"distil layers={len(layers)} epochs={epochs} batch={BATCH} lr={LR:g} len={TRAIN_MAX_LENGTH}; "
             f"labelled epochs={LABELLED_EPOCHS} lr={LABELLED_LR:g}; delta rank={COMPRESS_RANK}"
@@ -346,16 +365,17 @@ def distill(
     )
     # Stage 3: the layers stored as low-rank deltas from the built encoder's, biases and norms whole.
     deltas = low_rank_deltas(folder, student, layers, COMPRESS_RANK)
-    save_file({**head_tensors, **student_tensors(student, deltas)}, str(path), metadata=student_meta)
+    student_file = {**head_tensors, **student_tensors(student, deltas)}
     del student
 
-    # Calibrate the student's logits on the teacher's dev part, as served (fp16 weights, serving length).
+    # Calibrate the student's logits on the teacher's dev part, as served (its stored tensors, the
+    # serving length); the file is then written once, calibrated.
     served = E5Encoder(
         folder,
         settings.max_length,
         settings.batch_size,
         settings.torch_threads,
-        student=StudentWeights(load_file(str(path)), tuple(layers)),
+        student=StudentWeights(student_file, tuple(layers)),
     )
     dev_x = served.embed([e.text for e in dev_rows])
     calibration = calibrate(
@@ -363,10 +383,9 @@ def distill(
         np.array([e.label for e in dev_rows], dtype=np.int64),
         [e.language for e in dev_rows],
     )
-    stored = load_file(str(path))
     student_meta.update(calibration.meta())
     student_meta["temperature"] = repr(calibration.temperature)
-    save_file(stored, str(path), metadata=student_meta)
+    write_model_file(student_file, path, student_meta)
 
     final = E5HeadModel(served, Head.load(path), path)
     report = report_tests(final, benches)

@@ -50,6 +50,7 @@ from sentiment.model import (
     _pad,
     load_builtin,
     softmax,
+    write_model_file,
 )
 from sentiment.training.calibration import fit_logit_scaling, fit_temperature
 from sentiment.training.datasets import Benchmark, load_benchmarks, subsample_indices
@@ -187,18 +188,14 @@ def record_fingerprints(model_file: Path, data_dir: Path, output: Path | None = 
     was made with: the fingerprints then vouch that their held-out parts were never trained on.
     """
     from safetensors import safe_open
-    from safetensors.numpy import load_file, save_file
+    from safetensors.numpy import load_file
 
     tensors = load_file(str(model_file))
     with safe_open(str(model_file), framework="numpy") as f:
         meta = dict(f.metadata() or {})
     train_sets, seed = recorded_recipe(meta)
     prints = recipe_prints(load_benchmarks(Path(data_dir)), train_sets, seed)
-    target = output or model_file
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={**meta, **prints_meta(prints)})
-    tmp.replace(target)
+    write_model_file(tensors, output or model_file, {**meta, **prints_meta(prints)})
     return prints
 
 
@@ -599,8 +596,6 @@ def save_model(
     memory: CorrectionMemory | None = None,
 ) -> None:
     """One file: the head's layers, the adapter's pairs and the correction memory (if any), the metadata."""
-    from safetensors.numpy import save_file
-
     tensors: dict[str, npt.NDArray[Any]] = {}
     for i, (w, b) in enumerate(zip(head.weights, head.biases, strict=True)):
         tensors[f"layer{i}.weight"] = np.ascontiguousarray(w, dtype=np.float32)
@@ -614,7 +609,4 @@ def save_model(
     metadata.update(
         labels=",".join(LABELS), temperature=repr(float(head.temperature)), layers=str(len(head.weights))
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(path)
+    write_model_file(tensors, path, metadata)

@@ -57,6 +57,7 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
         meta = dict(f.metadata() or {})
     assert meta["student_of"] == metrics["student_of"] == teacher_version
     assert meta["student_layers"] == ",".join(str(i) for i in LAYERS)
+    assert meta["student_texts"].startswith(f"{metrics['n_texts']} texts, sha256 ")
     # stored as low-rank deltas from the built encoder's layers, small enough for a repository
     assert student.stat().st_size < 5 * 1024 * 1024
     with safe_open(str(student), framework="numpy") as f:
@@ -80,6 +81,8 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
     resumed = json.loads(again.stdout)
     assert resumed["resumed_from"] and Path(resumed["resumed_from"]).is_file()
     assert resumed["student_of"] == teacher_version
+    # The stored student (int8 low-rank deltas) embeds as the kept student it was made from.
+    assert _stored_to_kept_cosine(student, Path(resumed["resumed_from"])) > 0.97
     Path(resumed["resumed_from"]).unlink()
     metrics = resumed  # the student beside the model now
 
@@ -106,3 +109,37 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
         assert "(torch inference)" in later.stdout
     finally:  # the student's export is a few hundred MB in the shared model cache
         shutil.rmtree(export_dir(Settings().model_cache_dir, metrics["model_version"]), ignore_errors=True)
+
+
+def _stored_to_kept_cosine(student: Path, kept: Path) -> float:
+    """Least cosine, over a few real-looking texts, between the stored student's pooled embedding (as
+    served) and the kept stage-2 student's (every weight, fp32)."""
+    import numpy as np
+    import torch
+    from transformers import AutoTokenizer
+
+    from sentiment.encoder_build import ensure_encoder
+    from sentiment.model import QUERY_PREFIX, E5Encoder, _pad
+    from sentiment.student import StudentWeights
+    from sentiment.training.distill import load_checkpoint
+    from sentiment.training.finetune import pooled_embedding
+
+    settings = Settings()
+    folder = ensure_encoder(settings.model_cache_dir)
+    texts = [
+        "Третий день не могу дозвониться в поддержку, верните деньги за заказ",
+        "Спасибо курьеру, привёз вовремя и всё целое!",
+        "@AmericanAir my bag is still missing after two days, nobody answers",
+        "The new app update is great, checkout takes seconds now",
+        "Завтра в городе обещают дождь и ветер до 15 м/с.",
+    ]
+    stored = E5Encoder(folder, 64, 8, 1, student=StudentWeights(load_file(str(student)), LAYERS)).embed(texts)
+    model = load_checkpoint(folder, kept, LAYERS)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    ids, mask = _pad(
+        tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=64)["input_ids"],
+        int(tokenizer.pad_token_id),
+    )
+    with torch.no_grad():
+        whole = pooled_embedding(model, ids, mask).numpy()
+    return float(np.min(np.sum(stored * whole, axis=1)))

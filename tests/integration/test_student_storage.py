@@ -15,7 +15,7 @@ from safetensors.numpy import load_file
 
 from core.settings import Settings
 from sentiment.encoder_build import ensure_encoder
-from sentiment.model import QUERY_PREFIX, _pad
+from sentiment.model import QUERY_PREFIX, _pad, write_model_file
 from sentiment.student import (
     PREFIX,
     SCALE_PREFIX,
@@ -63,10 +63,13 @@ def _trained_student(folder: Path) -> Any:
     return student
 
 
-def test_a_full_rank_delta_stores_the_trained_student_exactly(folder: Path) -> None:
+def test_a_full_rank_delta_stores_the_trained_student_exactly(folder: Path, tmp_path: Path) -> None:
+    """Through the file, as `model distill` writes it and the fast path reads it (the SVD's factors
+    are column-major arrays: written as they lie in memory they would read back scrambled)."""
     student = _trained_student(folder)
-    stored = student_tensors(student, low_rank_deltas(folder, student, LAYERS, 384))
-    loaded = load_student(folder, StudentWeights(stored, LAYERS))
+    path = tmp_path / "fast.safetensors"
+    write_model_file(student_tensors(student, low_rank_deltas(folder, student, LAYERS, 384)), path, {})
+    loaded = load_student(folder, StudentWeights(load_file(str(path)), LAYERS))
 
     cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
     assert float(cosine.min()) > 0.999  # int8 factors and fp16 norms only
