@@ -316,7 +316,8 @@ class Head:
 
 
 def write_model_file(tensors: Mapping[str, npt.NDArray[Any]], path: Path, metadata: dict[str, str]) -> None:
-    """Write a safetensors file beside `path`, then move it over: a crash leaves the old file whole.
+    """Write a safetensors file beside `path`, then move it over: a failed or killed write leaves the
+    old file whole (a failed one also removes its half-written copy).
 
     Every tensor is written C-contiguous: `safetensors.numpy.save_file` (0.8) stores an array's buffer
     as it lies in memory, so a column-major array (what `torch.linalg.svd` returns) reads back
@@ -325,9 +326,15 @@ def write_model_file(tensors: Mapping[str, npt.NDArray[Any]], path: Path, metada
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(
-        {name: np.ascontiguousarray(value) for name, value in tensors.items()}, str(tmp), metadata=metadata
-    )
+    try:
+        save_file(
+            {name: np.ascontiguousarray(value) for name, value in tensors.items()},
+            str(tmp),
+            metadata=metadata,
+        )
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
 
 
