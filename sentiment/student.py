@@ -81,7 +81,7 @@ def quantize_rows(matrix: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], npt.N
     peak = np.abs(values).max(axis=1) if values.size else np.zeros(values.shape[0], np.float32)
     scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float16)
     q = np.rint(values / scale.astype(np.float32)[:, None])
-    return np.ascontiguousarray(np.clip(q, -127, 127), dtype=np.int8), scale
+    return np.clip(q, -127, 127).astype(np.int8), scale
 
 
 def student_tensors(student: Any, deltas: Adapter) -> dict[str, npt.NDArray[Any]]:
