@@ -66,7 +66,7 @@ bench: encoder
 model: encoder
 	$(BIN)/mentiondesk model train
 
-# The fast path's student (half the layers) of the model in force, beside its file, then its export.
+# The fast path's student (every layer at half width) of the model in force, beside its file, then its export.
 fast-model: encoder
 	$(BIN)/mentiondesk model distill
 	$(BIN)/mentiondesk model export

@@ -425,6 +425,18 @@ TRAIN_EPOCHS = 3
 """`model train`'s default passes, those of the shipped model (`sentiment.training.finetune.EPOCHS`)."""
 DISTILL_EPOCHS = 2
 """`model distill`'s default passes, those of the shipped student (`sentiment.training.distill.EPOCHS`)."""
+
+
+class DistillShape(StrEnum):
+    """`sentiment.training.distill.SHAPES`, named here so `--help` needs no torch import."""
+
+    narrow = "narrow"
+    shallow = "shallow"
+
+
+DISTILL_SHAPE = DistillShape.narrow
+DISTILL_RANK = 56
+"""`model distill`'s default delta rank (`sentiment.training.distill.COMPRESS_RANK`)."""
 DataDir = Annotated[
     Path | None, typer.Option("--data", help="folder of the labelled data sets (default: MD_DATA_DIR)")
 ]
@@ -466,10 +478,15 @@ def model_distill(
     resume: Annotated[
         bool, typer.Option(help="go on from the kept student of stages 1 and 2, if any (stage 3 only)")
     ] = False,
+    shape: Annotated[
+        DistillShape,
+        typer.Option(help="narrow: every layer, half its heads and units; shallow: half the layers, whole"),
+    ] = DISTILL_SHAPE,
+    rank: Annotated[int, typer.Option(min=1, help="rank of each stored layer's delta")] = DISTILL_RANK,
 ) -> None:
-    """Distil a model into the fast path's student (half the layers), calibrate it, report the figures."""
+    """Distil a model into the fast path's student (half the encoder), calibrate it, report the figures."""
     from sentiment.model import active_model_file
-    from sentiment.training.distill import distill
+    from sentiment.training.distill import SHAPES, distill
     from sentiment.training.fingerprints import DataMismatch
 
     settings = get_settings()
@@ -482,10 +499,12 @@ def model_distill(
             settings,
             path,
             output or path.parent,
+            shape=SHAPES[shape.value],
             epochs=epochs,
             seed=seed,
             limit=limit,
             resume=resume,
+            rank=rank,
         )
     except (DataMismatch, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc

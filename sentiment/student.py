@@ -1,10 +1,11 @@
-"""The distilled encoder of the fast path: part of e5-small's layers, trained to embed like the whole.
+"""The distilled encoder of the fast path: half of e5-small, trained to embed like the whole.
 
 A student keeps the built encoder's embeddings (token, position, type) and its own `len(layers)`
-transformer layers, initialised from the fine-tuned encoder's layers `layers` and then trained to
-reproduce its pooled embedding and the head's logits (`sentiment.training.distill`). Fewer layers
-is less arithmetic per token, which is where the fast path's speed comes from on a CPU without int8
-dot-product instructions (see the README's model section).
+transformer layers, initialised from the fine-tuned encoder's layers `layers` (whole, or cut to some
+of their heads and feed-forward units) and then trained to reproduce its pooled embedding and the
+head's logits (`sentiment.training.distill`). Fewer layers, or narrower ones, are less arithmetic per
+token, which is where the fast path's speed comes from on a CPU without int8 dot-product instructions
+(see the README's model section).
 
 Stored in its own model file (`weights/fast.safetensors` for the shipped model), small: each adapted
 linear layer as a low-rank delta from the built encoder's layer it started from (`lora.<module path>.a`
@@ -15,6 +16,11 @@ same rank; files with fp16 factors load too); the layers' biases and layer norms
 and in the metadata `student_layers` (the built encoder's layers) and `student_of` (the version of the
 model it was distilled from). It serves only that model: a retrained model (another version) runs the
 whole encoder on the fast path.
+
+A narrow student also keeps only some attention heads and feed-forward units of each layer: the file
+then names them, `keep.encoder.layer.<i>.heads` and `.units` (int32 indices into the built encoder's
+layer), and its deltas and biases have the cut shapes. The built encoder's layer is cut the same way
+before its deltas are added, so the stored network is exactly the trained one.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from sentiment.adapter import Adapter, is_target
 log = logging.getLogger(__name__)
 
 PREFIX = "student."
+KEEP_PREFIX = "keep."
+"""A narrow student's kept heads and units per layer: `keep.encoder.layer.<i>.heads|units` (int32)."""
 SCALE_PREFIX = "scale."
 """Per-row scales of a student's int8 delta factors: `scale.lora.<module path>.a` (fp16)."""
 STUDENT_FILE = Path(__file__).resolve().parent / "weights" / "fast.safetensors"
@@ -48,11 +56,62 @@ def student_layers(meta: Mapping[str, str] | None) -> list[int] | None:
 
 
 @dataclass(frozen=True)
+class LayerWidth:
+    """The attention heads and feed-forward units a narrow student keeps of one layer (indices into
+    the built encoder's layer, ascending)."""
+
+    heads: tuple[int, ...]
+    units: tuple[int, ...]
+
+
+Widths = Mapping[int, LayerWidth]
+"""A narrow student's kept heads and units, by its layer's position (0 for its first layer)."""
+
+
+def width_tensors(widths: Widths) -> dict[str, npt.NDArray[np.int32]]:
+    """As stored in a student file (`KEEP_PREFIX`)."""
+    out: dict[str, npt.NDArray[np.int32]] = {}
+    for position, width in widths.items():
+        out[f"{KEEP_PREFIX}encoder.layer.{position}.heads"] = np.array(width.heads, dtype=np.int32)
+        out[f"{KEEP_PREFIX}encoder.layer.{position}.units"] = np.array(width.units, dtype=np.int32)
+    return out
+
+
+def stored_widths(tensors: Mapping[str, npt.NDArray[Any]]) -> dict[int, LayerWidth] | None:
+    """The kept heads and units a student file names, or None for a student of whole layers;
+    ValueError for a layer with only one of the two lists, or a list that is not ascending and unique."""
+    found: dict[int, dict[str, tuple[int, ...]]] = {}
+    for name, value in tensors.items():
+        if not name.startswith(KEEP_PREFIX + "encoder.layer."):
+            continue
+        parts = name[len(KEEP_PREFIX) :].split(".")
+        if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in {"heads", "units"}:
+            raise ValueError(f"student file's {name} is not a kept-heads or kept-units list")
+        indices = tuple(int(i) for i in np.asarray(value).reshape(-1))
+        if not indices or list(indices) != sorted(set(indices)) or indices[0] < 0:
+            raise ValueError(f"student file's {name} is not an ascending list of distinct indices")
+        found.setdefault(int(parts[2]), {})[parts[3]] = indices
+    if not found:
+        return None
+    widths = {}
+    for position, kept in sorted(found.items()):
+        if set(kept) != {"heads", "units"}:
+            raise ValueError(f"student file names only the {', '.join(kept)} it keeps of layer {position}")
+        widths[position] = LayerWidth(kept["heads"], kept["units"])
+    return widths
+
+
+@dataclass(frozen=True)
 class StudentWeights:
     """A student file's tensors and the built encoder's layers that its deltas apply to."""
 
     tensors: Mapping[str, npt.NDArray[Any]]
     layers: tuple[int, ...]
+
+    @property
+    def widths(self) -> dict[int, LayerWidth] | None:
+        """The heads and units each layer keeps, for a narrow student (`stored_widths`)."""
+        return stored_widths(self.tensors)
 
     @classmethod
     def of(cls, tensors: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, str] | None) -> StudentWeights:
@@ -129,16 +188,64 @@ def shrink(model: Any, layers: Sequence[int]) -> Any:
     return model
 
 
-def cut_encoder(folder: Path, layers: Sequence[int]) -> Any:
-    """The built encoder (a BertModel, eager attention) cut to its layers `layers`; ValueError for a
-    layer it does not have."""
+def _sliced(linear: Any, rows: Any = None, columns: Any = None) -> Any:
+    """A copy of the torch Linear `linear` keeping its output `rows` and input `columns`."""
+    import torch
+
+    weight, bias = linear.weight.detach(), linear.bias.detach()
+    if rows is not None:
+        weight, bias = weight[rows], bias[rows]
+    if columns is not None:
+        weight = weight[:, columns]
+    out = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        out.weight.copy_(weight)
+        out.bias.copy_(bias)
+    return out
+
+
+def narrow(model: Any, widths: Widths) -> Any:
+    """`model` (a BertModel, eager attention) with each layer cut to the heads and units `widths`
+    keeps, in place; ValueError for an index the layer does not have."""
+    import torch
+
+    layers = model.encoder.layer
+    for position, width in widths.items():
+        if not 0 <= position < len(layers):
+            raise ValueError(f"student widths name layer {position} of a {len(layers)}-layer student")
+        layer = layers[position]
+        attention = layer.attention.self
+        size = int(attention.attention_head_size)
+        heads_before = int(attention.num_attention_heads)
+        units_before = int(layer.intermediate.dense.out_features)
+        if width.heads[-1] >= heads_before or width.units[-1] >= units_before:
+            raise ValueError(
+                f"layer {position} keeps heads up to {width.heads[-1]} and units up to {width.units[-1]}"
+                f" of {heads_before} heads and {units_before} units"
+            )
+        dims = torch.tensor([h * size + d for h in width.heads for d in range(size)])
+        units = torch.tensor(width.units)
+        for name in ("query", "key", "value"):
+            setattr(attention, name, _sliced(getattr(attention, name), rows=dims))
+        attention.num_attention_heads = len(width.heads)
+        attention.all_head_size = len(width.heads) * size
+        layer.attention.output.dense = _sliced(layer.attention.output.dense, columns=dims)
+        layer.intermediate.dense = _sliced(layer.intermediate.dense, rows=units)
+        layer.output.dense = _sliced(layer.output.dense, columns=units)
+    return model
+
+
+def cut_encoder(folder: Path, layers: Sequence[int], widths: Widths | None = None) -> Any:
+    """The built encoder (a BertModel, eager attention) cut to its layers `layers`, and each of them to
+    the heads and units `widths` keeps; ValueError for a layer it does not have."""
     from transformers import BertModel
 
     model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
     count = len(model.encoder.layer)
     if not layers or any(not 0 <= i < count for i in layers):
         raise ValueError(f"student layers {list(layers)} are not layers of a {count}-layer encoder")
-    return shrink(model, layers)
+    shrink(model, layers)
+    return narrow(model, widths) if widths else model
 
 
 def load_student(folder: Path, student: StudentWeights) -> Any:
@@ -149,7 +256,7 @@ def load_student(folder: Path, student: StudentWeights) -> Any:
     stored = stored_layer_count(tensors)
     if stored != len(student.layers):
         raise ValueError(f"student file holds {stored} layers, its metadata names {len(student.layers)}")
-    model = cut_encoder(folder, student.layers)
+    model = cut_encoder(folder, student.layers, student.widths)
     adapter = Adapter.from_tensors(tensors, ADAPTER_SCALE)
     expected_deltas = {p for p, m in model.named_modules() if is_target(p) and isinstance(m, torch.nn.Linear)}
     if adapter is None or set(adapter.pairs) != expected_deltas:

@@ -17,7 +17,7 @@ from core.settings import Settings
 from sentiment.model import MODEL_FILE, Head, builtin_version
 from sentiment.onnx_export import export_dir
 from sentiment.registry import MODEL_NAME, ModelRegistry
-from sentiment.student import STUDENT_FILE
+from sentiment.student import STUDENT_FILE, StudentWeights
 from sentiment.training.distill import LAYERS
 from sentiment.training.finetune import record_fingerprints
 from tests.integration.test_eval_cli import write_data
@@ -48,7 +48,9 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
     assert before.returncode == 0, before.stderr
     assert "(torch inference)" in before.stdout  # no student yet: auto is torch
 
-    made = run_cli("model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1", env=env)
+    # the default shape is narrow (the next test); this one is half the layers, whole
+    args = ("model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1", "--shape", "shallow")
+    made = run_cli(*args, env=env)
 
     assert made.returncode == 0, made.stderr
     student = active.parent / STUDENT_FILE.name
@@ -74,9 +76,7 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
     assert metrics["resumed_from"] is None
 
     # The student of stages 1 and 2 was kept: --resume makes the stored student again from stage 3.
-    again = run_cli(
-        "model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1", "--resume", env=env
-    )
+    again = run_cli(*args, "--resume", env=env)
     assert again.returncode == 0, again.stderr
     resumed = json.loads(again.stdout)
     assert resumed["resumed_from"] and Path(resumed["resumed_from"]).is_file()
@@ -111,6 +111,82 @@ def test_a_distilled_student_is_served_on_auto_and_only_for_its_model(
         shutil.rmtree(export_dir(Settings().model_cache_dir, metrics["model_version"]), ignore_errors=True)
 
 
+def test_a_narrow_student_keeps_half_of_each_layer_and_is_served_on_the_fast_path(
+    in_force: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, active, env = in_force
+    args = ("model", "distill", "--data", str(data), "--limit", "40", "--epochs", "1")  # narrow: the default
+
+    made = run_cli(*args, env=env)
+
+    assert made.returncode == 0, made.stderr
+    metrics = json.loads(made.stdout)
+    assert metrics["student_shape"] == "layers=12 heads=6 units=768"
+    student = active.parent / STUDENT_FILE.name
+    tensors = load_file(str(student))
+    with safe_open(str(student), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    stored = StudentWeights.of(tensors, meta)
+    assert stored.layers == tuple(range(12))
+    assert stored.widths is not None and set(stored.widths) == set(range(12))
+    assert {(len(w.heads), len(w.units)) for w in stored.widths.values()} == {(6, 768)}
+    # the cut shapes are stored: a query delta maps 384 inputs to 6 heads of 32
+    assert tensors["lora.encoder.layer.0.attention.self.query.b"].shape[0] == 192
+    assert student.stat().st_size < 5 * 1024 * 1024
+    kept = Path(metrics["resumed_from"] or "")
+    assert not kept.is_file()  # a fresh run: the kept student is the one it just wrote
+    again = run_cli(*args, "--resume", env=env)
+    assert again.returncode == 0, again.stderr
+    kept = Path(json.loads(again.stdout)["resumed_from"])
+    assert _stored_to_kept_cosine(student, kept) > 0.97
+    kept.unlink()
+    version = json.loads(again.stdout)["model_version"]
+
+    try:
+        served = run_cli("eval", "--data", str(data), "--output", str(tmp_path / "fast"), env=env)
+        assert served.returncode == 0, served.stderr
+        assert "(fast inference)" in served.stdout
+        report = json.loads((tmp_path / "fast" / "report.json").read_text("utf-8"))
+        assert report["model_version"] == version
+        # The fused graph (6 heads of 32 per layer) embeds as the student does in transformers.
+        export = export_dir(Settings().model_cache_dir, version)
+        fused = json.loads((export / "mentiondesk-export.json").read_text("utf-8"))["fused_operators"]
+        assert fused["Attention"] == 12
+        assert _fast_to_torch_cosine(student, export) > 0.9999
+    finally:
+        shutil.rmtree(export_dir(Settings().model_cache_dir, version), ignore_errors=True)
+
+
+TEXTS = [
+    "Третий день не могу дозвониться в поддержку, верните деньги за заказ",
+    "Спасибо курьеру, привёз вовремя и всё целое!",
+    "@AmericanAir my bag is still missing after two days, nobody answers",
+    "The new app update is great, checkout takes seconds now",
+    "Завтра в городе обещают дождь и ветер до 15 м/с.",
+]
+
+
+def _fast_to_torch_cosine(student: Path, export: Path) -> float:
+    """Least cosine, over a few texts, between the student's export on ONNX Runtime and the student
+    in `transformers`."""
+    import numpy as np
+
+    from sentiment.encoder_build import ensure_encoder
+    from sentiment.model import E5Encoder
+    from sentiment.onnx_encoder import OnnxEncoder
+    from sentiment.onnx_export import read_export
+    from sentiment.student import StudentWeights
+
+    folder = ensure_encoder(Settings().model_cache_dir)
+    info = read_export(export)
+    assert info is not None
+    with safe_open(str(student), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    torch_side = E5Encoder(folder, 64, 8, 1, student=StudentWeights.of(load_file(str(student)), meta))
+    fast_side = OnnxEncoder(info, folder, 64, 8, 1)
+    return float(np.min(np.sum(torch_side.embed(TEXTS) * fast_side.embed(TEXTS), axis=1)))
+
+
 def _stored_to_kept_cosine(student: Path, kept: Path) -> float:
     """Least cosine, over a few real-looking texts, between the stored student's pooled embedding (as
     served) and the kept stage-2 student's (every weight, fp32)."""
@@ -120,21 +196,16 @@ def _stored_to_kept_cosine(student: Path, kept: Path) -> float:
 
     from sentiment.encoder_build import ensure_encoder
     from sentiment.model import QUERY_PREFIX, E5Encoder, _pad
-    from sentiment.student import StudentWeights
     from sentiment.training.distill import load_checkpoint
     from sentiment.training.finetune import pooled_embedding
 
     settings = Settings()
     folder = ensure_encoder(settings.model_cache_dir)
-    texts = [
-        "Третий день не могу дозвониться в поддержку, верните деньги за заказ",
-        "Спасибо курьеру, привёз вовремя и всё целое!",
-        "@AmericanAir my bag is still missing after two days, nobody answers",
-        "The new app update is great, checkout takes seconds now",
-        "Завтра в городе обещают дождь и ветер до 15 м/с.",
-    ]
-    stored = E5Encoder(folder, 64, 8, 1, student=StudentWeights(load_file(str(student)), LAYERS)).embed(texts)
-    model = load_checkpoint(folder, kept, LAYERS)
+    texts = TEXTS
+    with safe_open(str(student), framework="numpy") as f:
+        weights = StudentWeights.of(load_file(str(student)), dict(f.metadata() or {}))
+    stored = E5Encoder(folder, 64, 8, 1, student=weights).embed(texts)
+    model, _widths = load_checkpoint(folder, kept, weights.layers)
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     ids, mask = _pad(
         tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=64)["input_ids"],

@@ -20,10 +20,11 @@ from safetensors.numpy import load_file, save_file
 
 from core.settings import Settings
 from ingest.replay import read_mentions
+from mentiondesk.cli import DISTILL_SHAPE
 from sentiment.model import MODEL_FILE, E5HeadModel, Head, builtin_version, load_builtin
 from sentiment.onnx_export import ensure_export, export_dir, read_export
 from sentiment.student import STUDENT_FILE
-from sentiment.training.distill import LAYERS
+from sentiment.training.distill import SHAPES
 from tests.support import DATA_DIR, needs_data, run_cli
 
 RUSENTITWEET_TEST = DATA_DIR / "rusentitweet" / "rusentitweet_test.csv"
@@ -63,10 +64,11 @@ def test_the_shipped_fast_path_is_the_distilled_student(
     assert fast_model.path == STUDENT_FILE
     assert fast_model.version.startswith("e5-small-fast-") and fast_model.version != torch_model.version
     assert (fast_model.head.meta or {})["student_of"] == torch_model.version
-    # Half the layers in the graph ONNX Runtime runs: one fused attention per layer.
+    # The student's layers in the graph ONNX Runtime runs: one fused attention per layer.
     export = read_export(export_dir(settings.model_cache_dir, fast_model.version))
     assert export is not None
-    assert export.meta["fused_operators"]["Attention"] == len(LAYERS) == 6
+    layers = (fast_model.head.meta or {})["student_layers"].split(",")
+    assert export.meta["fused_operators"]["Attention"] == len(layers) == len(SHAPES[DISTILL_SHAPE].layers)
 
 
 EVAL_SETS = ("rusentitweet", "opensentimentcorpus", "tweeteval", "airline")

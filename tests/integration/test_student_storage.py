@@ -14,18 +14,23 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 
 from core.settings import Settings
+from sentiment.adapter import Adapter
 from sentiment.encoder_build import ensure_encoder
-from sentiment.model import QUERY_PREFIX, _pad, write_model_file
+from sentiment.model import MODEL_FILE, QUERY_PREFIX, Head, _pad, write_model_file
 from sentiment.student import (
     PREFIX,
     SCALE_PREFIX,
     STUDENT_FILE,
+    LayerWidth,
     StudentWeights,
+    cut_encoder,
     kept_parameter,
     load_student,
+    shrink,
     student_tensors,
+    width_tensors,
 )
-from sentiment.training.distill import COMPRESS_RANK, LAYERS, low_rank_deltas
+from sentiment.training.distill import COMPRESS_RANK, LAYERS, SHAPES, low_rank_deltas, whole_teacher
 from sentiment.training.finetune import pooled_embedding
 
 TEXTS = [
@@ -54,8 +59,11 @@ def _embed(model: Any, folder: Path) -> torch.Tensor:
 
 
 def _trained_student(folder: Path) -> Any:
-    """A stand-in for stages 1 and 2: the shipped student's network with every weight moved."""
-    student = load_student(folder, StudentWeights(load_file(str(STUDENT_FILE)), LAYERS))
+    """A stand-in for stages 1 and 2 of a six-layer student: the fine-tuned model cut to its layers,
+    every weight moved."""
+    tensors = load_file(str(MODEL_FILE))
+    adapter = Adapter.from_tensors(tensors, float((Head.load(MODEL_FILE).meta or {})["lora_scale"]))
+    student = shrink(whole_teacher(folder, adapter), LAYERS)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for param in student.encoder.parameters():
@@ -73,6 +81,45 @@ def test_a_full_rank_delta_stores_the_trained_student_exactly(folder: Path, tmp_
 
     cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
     assert float(cosine.min()) > 0.999  # int8 factors and fp16 norms only
+
+
+def _narrow_student(folder: Path) -> tuple[Any, dict[int, LayerWidth]]:
+    """A stand-in for a narrow student after training: all twelve layers, each cut to its own half of
+    the heads and units, every weight moved."""
+    rng = np.random.default_rng(3)
+    widths = {
+        i: LayerWidth(
+            tuple(sorted(int(h) for h in rng.choice(12, 6, replace=False))),
+            tuple(sorted(int(u) for u in rng.choice(1536, 768, replace=False))),
+        )
+        for i in range(12)
+    }
+    student = cut_encoder(folder, tuple(range(12)), widths)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in student.encoder.parameters():
+            param.add_(torch.randn(param.shape, generator=generator) * 0.002)
+    return student, widths
+
+
+def test_a_narrow_student_is_stored_with_the_heads_and_units_it_keeps(folder: Path, tmp_path: Path) -> None:
+    student, widths = _narrow_student(folder)
+    every = tuple(range(12))
+    path = tmp_path / "fast.safetensors"
+    deltas = low_rank_deltas(folder, student, every, 384, widths)
+    write_model_file({**student_tensors(student, deltas), **width_tensors(widths)}, path, {})
+    stored = StudentWeights(load_file(str(path)), every)
+
+    assert stored.widths == widths
+    loaded = load_student(folder, stored)
+    assert loaded.encoder.layer[4].attention.self.query.out_features == 6 * 32
+    assert loaded.encoder.layer[4].output.dense.in_features == 768
+    cosine = (_embed(loaded, folder) * _embed(student, folder)).sum(dim=-1)
+    assert float(cosine.min()) > 0.999
+    # without its kept-heads and kept-units lists the file fits no encoder: refused, not guessed
+    whole = {k: v for k, v in stored.tensors.items() if not k.startswith("keep.")}
+    with pytest.raises(ValueError, match="has shape"):
+        load_student(folder, StudentWeights(whole, every))
 
 
 def test_delta_factors_are_stored_in_int8_with_a_scale_per_row(folder: Path) -> None:
@@ -143,17 +190,32 @@ def test_the_shipped_student_file_is_small_and_complete(folder: Path) -> None:
         meta = dict(f.metadata() or {})
     tensors = load_file(str(STUDENT_FILE))
     student = StudentWeights.of(tensors, meta)
-    assert student.layers == LAYERS
+    shape = SHAPES["narrow"]
+    assert student.layers == shape.layers
+    assert student.widths is not None
+    assert {(len(w.heads), len(w.units)) for w in student.widths.values()} == {(shape.heads, shape.units)}
     assert f"delta rank={COMPRESS_RANK}" in meta["student_recipe"]
-    load_student(folder, student)  # every delta and every bias and norm present
+    loaded = load_student(folder, student)  # every delta and every bias and norm present
+    linear = ("dense.weight", "query.weight", "key.weight", "value.weight")
+    encoder_weights = sum(
+        p.numel() for n, p in loaded.named_parameters() if n.startswith("encoder.") and n.endswith(linear)
+    )
+    assert encoder_weights == 12 * (4 * 384 * 192 + 2 * 384 * 768)  # as many as six whole layers'
+    assert encoder_weights == 6 * (4 * 384 * 384 + 2 * 384 * 1536)
+
+
+def _shipped() -> StudentWeights:
+    with safe_open(str(STUDENT_FILE), framework="numpy") as f:
+        meta = dict(f.metadata() or {})
+    return StudentWeights.of(load_file(str(STUDENT_FILE)), meta)
 
 
 def test_a_student_missing_a_delta_is_refused_with_a_clear_error(folder: Path) -> None:
-    tensors = dict(load_file(str(STUDENT_FILE)))
-    tensors = {k: v for k, v in tensors.items() if "layer.3.attention.self.key" not in k}
+    shipped = _shipped()
+    tensors = {k: v for k, v in shipped.tensors.items() if "layer.3.attention.self.key" not in k}
 
     with pytest.raises(ValueError, match="does not hold a delta for every adapted layer"):
-        load_student(folder, StudentWeights(tensors, LAYERS))
+        load_student(folder, StudentWeights(tensors, shipped.layers))
 
 
 def test_a_student_of_the_old_whole_weight_format_is_refused(folder: Path) -> None:
@@ -167,11 +229,13 @@ def test_a_student_of_the_old_whole_weight_format_is_refused(folder: Path) -> No
 
 @pytest.mark.parametrize(
     ("layers", "message"),
-    [("0,2,x", "not a list of layer numbers"), ("0,2,4,7,9,99", "not layers of a 12-layer encoder")],
+    [("0,2,x", "not a list of layer numbers"), ("…,99", "not layers of a 12-layer encoder")],
 )
 def test_a_student_naming_layers_the_encoder_lacks_is_refused(
     folder: Path, layers: str, message: str
 ) -> None:
-    tensors = load_file(str(STUDENT_FILE))
+    shipped = _shipped()
+    tensors = shipped.tensors
+    layers = layers.replace("…", ",".join(str(i) for i in shipped.layers[:-1]))  # as many as it holds
     with pytest.raises(ValueError, match=message):
         load_student(folder, StudentWeights.of(tensors, {"student_layers": layers}))
