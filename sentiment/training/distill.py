@@ -2,8 +2,9 @@
 
 Two shapes (`SHAPES`): `shallow`, six of the twelve layers whole; `narrow`, all twelve layers, each
 cut to the half of its attention heads and feed-forward units that contribute most to its output on
-512 training texts (`sentiment.training.prune`). Both have about 10.6 M encoder weights and the same
-speed; the narrow one keeps more of the teacher (see the README's model section).
+512 training texts (`sentiment.training.prune`). Both have 10.6 M weights in their layers' matrices;
+the narrow one (the default) keeps more of the teacher and runs about a tenth slower in ONNX Runtime
+(see the README's model section).
 
 Recipe (seeded; the data folder is an argument; the teacher is a model file with its adapter):
 1. the texts: the teacher's own training rows (its recipe's training part: never a dev, hold-out or
@@ -17,15 +18,16 @@ Recipe (seeded; the data folder is an argument; the teacher is a model file with
    learning rate with the cross-entropy of the labels added (the rows weighted as in the teacher's
    recipe): matching the teacher alone left the student 0.03 to 0.06 macro-F1 short on two sets;
 5. then the student is made small enough to ship: each of its linear layers is stored as the built
-   encoder's layer plus a rank-`COMPRESS_RANK` delta, the truncated SVD of the difference (int8
-   factors with per-row scales, `sentiment.student`), and its biases and layer norms whole: 2.4 MB
-   instead of 21 MB (the shipped student, made before int8 factors, keeps fp16 ones: 4.7 MB). No
-   training follows: the truncation alone moved macro-F1 by -0.012 to +0.022 per set, while two more
-   epochs on the labelled rows for the factors of a rank-48 delta lost 0.029 on RuSentiTweet and 0.018
-   on the news sentences;
+   encoder's layer (cut as the student's) plus a rank-`COMPRESS_RANK` delta, the truncated SVD of the
+   difference (int8 factors with per-row scales, `sentiment.student`), and its biases and layer norms
+   whole: 3.3 MB for the narrow student, 2.4 MB for six layers, instead of 21 MB. No training follows:
+   on the narrow student the truncation moved macro-F1 by -0.002 to +0.006 per set, while two more
+   epochs on the labelled rows for the factors of a rank-48 delta (six layers) lost 0.029 on
+   RuSentiTweet and 0.018 on the news sentences;
 6. the head stays the teacher's; the calibration and the per-language thresholds are refitted for the
    student's logits on the teacher's dev part (rows neither of them trained on);
-7. the file records `student_of` (the teacher's version), the layers, the teacher's data fingerprints
+7. the file records `student_of` (the teacher's version), the layers (and, for a narrow student, the
+   heads and units each keeps), the teacher's data fingerprints
    and recipe (the held-out parts are the same), and every test part's figures go to the metrics.
 """
 
@@ -119,9 +121,10 @@ LABELLED_EPOCHS = 2
 LABELLED_LR = 5e-5
 """Stage 2: passes over the labelled training rows and their learning rate (lower: a warm start)."""
 COMPRESS_RANK = 56
-"""Rank of each linear layer's stored delta: 56 keeps 87% of the trained deltas' energy on average
-(41,472 int8 numbers per unit of rank for six layers). The int8 factors embed the dev part as fp16
-ones do (cosine at least 0.99999 on 1,888 dev rows, an eight-layer trial)."""
+"""Rank of each linear layer's stored delta: 56 keeps 87% of a six-layer student's trained deltas'
+energy on average (per unit of rank: 41,472 int8 numbers for six layers, 55,296 for the narrow
+student). The int8 factors embed the dev part as fp16 ones do (cosine at least 0.99999 on 1,888 dev
+rows, an eight-layer trial)."""
 COSINE_WEIGHT = 10.0
 """Weight of (1 - cosine) against the KL term: both start near 0.1 for a cut encoder."""
 TWCS = Path("twcs-sample") / "twcs.csv"

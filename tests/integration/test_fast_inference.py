@@ -73,7 +73,7 @@ def test_the_shipped_fast_path_is_the_distilled_student(
 
 EVAL_SETS = ("rusentitweet", "opensentimentcorpus", "tweeteval", "airline")
 HELD_SETS = ("rusentitweet", "airline")
-KNOWN_SHORTFALL = 0.06
+KNOWN_SHORTFALL = 0.04
 
 
 @needs_data(
@@ -86,7 +86,7 @@ KNOWN_SHORTFALL = 0.06
 def test_the_fast_path_figures_beside_the_torch_path_on_every_held_out_set(tmp_path: Path) -> None:
     """`mentiondesk eval` as a user runs it, once per path. The student holds the torch path's figures
     (no macro-F1 or negative F1 more than 0.01 below) on RuSentiTweet and the airline tweets; on the
-    news sentences and TweetEval it falls short by up to 0.053 (README), and no further."""
+    news sentences and TweetEval it falls short by up to 0.032 (README), and no further."""
     import json
 
     reports = {}
