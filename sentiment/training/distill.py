@@ -179,7 +179,7 @@ def train_student(
     """
     import torch
     from tqdm import tqdm
-    from transformers import AutoTokenizer, BertModel
+    from transformers import AutoTokenizer
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
@@ -192,13 +192,7 @@ def train_student(
         ]
     ]
     pad_id = int(tokenizer.pad_token_id)
-    if start is None:
-        model = BertModel.from_pretrained(str(folder), add_pooling_layer=False, attn_implementation="eager")
-        if adapter is not None:
-            adapter.merge_into(model)
-        student = shrink(model, layers)
-    else:
-        student = start
+    student = shrink(whole_teacher(folder, adapter), layers) if start is None else start
     y = torch.from_numpy(np.full(len(texts), -1) if labels is None else np.asarray(labels, dtype=np.int64))
     w = torch.from_numpy(
         np.ones(len(texts), np.float32) if weights is None else np.asarray(weights, np.float32)

@@ -124,3 +124,11 @@ def test_widths_survive_the_file_and_a_damaged_list_is_refused() -> None:
     repeated = {**stored, "keep.encoder.layer.0.units": np.array([2, 2], dtype=np.int32)}
     with pytest.raises(ValueError, match="not an ascending list"):
         stored_widths(repeated)
+
+
+def test_the_cli_offers_every_shape_and_the_shipped_rank() -> None:
+    from mentiondesk.cli import DISTILL_RANK, DISTILL_SHAPE, DistillShape
+    from sentiment.training.distill import COMPRESS_RANK, SHAPES
+
+    assert {shape.value for shape in DistillShape} == set(SHAPES)
+    assert DISTILL_SHAPE.value == "narrow" and DISTILL_RANK == COMPRESS_RANK
