@@ -4,8 +4,8 @@ The worker takes up to `MD_BATCH_TAKE` mentions at once and the model runs them 
 passes of `MD_BATCH_SIZE` (sentiment/agents.py, `E5HeadModel.score`). The bench does the same: one
 `score` call per `batch_take` texts. The two paths run in alternation (torch, fast, fast, torch, ...)
 and the medians are reported, so a busy host slows both alike and the ratio stays fair. The fast path
-is the model's distilled student on ONNX Runtime when it has one (the shipped model has); both paths'
-accuracy on every held-out test part is reported beside their speed.
+is the one `MD_FAST_RUNTIME` names (by default the model itself in int8 on OpenVINO; on ONNX Runtime,
+its distilled student); both paths' accuracy on every held-out test part is reported beside their speed.
 """
 
 from __future__ import annotations

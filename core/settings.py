@@ -73,10 +73,16 @@ class Settings(BaseSettings):
     inference: Literal["auto", "fast", "torch"] = Field(
         default="torch",
         description="torch: the whole fine-tuned encoder in transformers, the reference figures; "
-        "fast: ONNX Runtime, the model's distilled student (half the layers, two to three times the speed, "
-        "lower figures on two held-out sets, see README) or, for a model without one, the whole "
-        "encoder exported (`mentiondesk model export`); auto: fast when the model in force has its "
-        "student, else torch",
+        "fast: the runtime MD_FAST_RUNTIME names (see README for its speed and figures); auto: fast "
+        "when the model in force has a fast form (always on OpenVINO; on ONNX Runtime, its distilled "
+        "student), else torch",
+    )
+    fast_runtime: Literal["openvino", "onnxruntime"] = Field(
+        default="openvino",
+        description="the fast path's runtime. openvino: the whole model in int8, calibrated on its dev "
+        "part at `mentiondesk model export` (held-out figures within 0.003 of torch's); onnxruntime: "
+        "the model's distilled student (half the encoder, lower figures on two held-out sets) or, "
+        "for a model without one, the whole encoder in fp32",
     )
     quantize: Literal["int8"] | None = Field(
         default=None,

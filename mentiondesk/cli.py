@@ -153,7 +153,8 @@ def worker(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
         model = load_model(settings)
     except (OSError, ValueError) as exc:
         raise _fail(f"the negativity model could not be loaded: {exc}") from exc
-    typer.echo(f"model {model.version}: {getattr(model, 'inference', 'torch')} inference", err=True)
+    inference, runtime = getattr(model, "inference", "torch"), getattr(model, "runtime", "transformers")
+    typer.echo(f"model {model.version}: {inference} inference ({runtime})", err=True)
     deps = WorkerDeps(
         settings=settings,
         model=model,
@@ -409,15 +410,28 @@ def model_build() -> None:
 
 @model_app.command("export")
 def model_export() -> None:
-    """Export the model in force for the fast path (ONNX Runtime), once per model version: its
+    """Make the fast path's form of the model in force, once per model version (MD_FAST_RUNTIME):
+    on OpenVINO, the model in int8 calibrated on its dev part (reads MD_DATA_DIR); on ONNX Runtime, its
     distilled student when it has one, else the whole encoder."""
     from sentiment.model import Head, active_model_file, builtin_version, fast_path_file
     from sentiment.onnx_export import ensure_export
+    from sentiment.openvino_export import ensure_quantized
+    from sentiment.training.fingerprints import DataMismatch
 
     settings = get_settings()
-    path = fast_path_file(active_model_file(settings))
-    export = ensure_export(settings, path, builtin_version(path, Head.load(path)))
-    typer.echo(f"fast path ready ({export.precision}, {export.model_version}): {export.folder}")
+    if settings.fast_runtime == "openvino":
+        path = active_model_file(settings)
+        try:
+            export = ensure_quantized(settings, path, builtin_version(path, Head.load(path)))
+        except (DataMismatch, FileNotFoundError) as exc:
+            raise _fail(f"cannot calibrate the int8 model: {exc}") from exc
+    else:
+        path = fast_path_file(active_model_file(settings))
+        export = ensure_export(settings, path, builtin_version(path, Head.load(path)))
+    typer.echo(
+        f"fast path ready ({settings.fast_runtime}, {export.precision}, {export.model_version}): "
+        f"{export.folder}"
+    )
 
 
 WEIGHTS_DIR = PROJECT_ROOT / "sentiment" / "weights"

@@ -5,7 +5,8 @@ Two back ends behind one protocol:
   low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
   per-language calibration (temperature and class biases) and negative thresholds, all in one file
   (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`); the encoder
-  runs in torch, or (`MD_INFERENCE=fast`) as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
+  runs in torch, or (`MD_INFERENCE=fast`) in int8 on OpenVINO (`openvino_encoder`, the default fast
+  runtime) or as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
 
@@ -391,7 +392,7 @@ class E5HeadModel:
 
     def __init__(
         self,
-        encoder: E5Encoder | OnnxEncoder,
+        encoder: E5Encoder | OnnxEncoder,  # or its subclass OpenVinoEncoder
         head: Head,
         model_path: Path,
         quantize: str | None = None,
@@ -402,6 +403,7 @@ class E5HeadModel:
         self.memory = memory
         self.path = model_path
         self.inference = encoder.inference  # "torch" | "fast"
+        self.runtime: str = getattr(encoder, "runtime", "torch int8" if quantize else "torch")
         self.thresholds = read_thresholds(head.meta)
         self.scalings = read_scalings(head.meta)
         self.version = builtin_version(model_path, head, quantize)
@@ -551,8 +553,10 @@ def load_builtin(
 ) -> E5HeadModel:
     """The built-in model (building the encoder into the cache if needed).
 
-    `inference="fast"` serves from ONNX Runtime (`onnx_export.ensure_export`, built first if missing)
-    unless `settings.quantize` asks for the torch path's int8: the distilled student of the model
+    `inference="fast"` (unless `settings.quantize` asks for the torch path's int8) serves, with
+    `settings.fast_runtime` "openvino", the model itself quantized to int8 on its dev part
+    (`openvino_export.ensure_quantized`, built first if missing; if it cannot be, ONNX Runtime serves);
+    with "onnxruntime", from ONNX Runtime (`onnx_export.ensure_export`): the distilled student of the model
     (`sentiment.student`, found beside its file) when there is one, else the whole encoder exported.
     The student brings its own calibration and thresholds, and the model's correction memory applies
     to it as well. Training, calibration and retrain keep the default torch path: their figures are the
@@ -569,6 +573,11 @@ def load_builtin(
     head = Head.load(path)
     tensors = load_file(str(path))
     memory = CorrectionMemory.from_tensors(tensors)
+    if inference == "fast" and not settings.quantize and settings.fast_runtime == "openvino":
+        quantized = _quantized_encoder(settings, path, builtin_version(path, head))
+        if quantized is not None:
+            return E5HeadModel(quantized, head, path, None, memory)
+        settings = settings.model_copy(update={"fast_runtime": "onnxruntime"})
     if inference == "fast" and not settings.quantize:
         from sentiment.onnx_encoder import OnnxEncoder
         from sentiment.onnx_export import ensure_export
@@ -615,6 +624,33 @@ def load_builtin(
     return E5HeadModel(encoder, head, path, settings.quantize, memory)
 
 
+def _quantized_encoder(settings: Settings, path: Path, version: str) -> OnnxEncoder | None:
+    """The int8 model of the file at `path` on OpenVINO (`openvino_export`, built first if missing), or
+    None, reported, when it cannot be built or loaded (then ONNX Runtime serves the fast path)."""
+    from sentiment.encoder_build import ensure_encoder
+
+    try:
+        from sentiment.openvino_encoder import OpenVinoEncoder
+        from sentiment.openvino_export import ensure_quantized
+
+        export = ensure_quantized(settings, path, version)
+        return OpenVinoEncoder(
+            export,
+            ensure_encoder(settings.model_cache_dir),
+            settings.max_length,
+            settings.batch_size,
+            settings.torch_threads,
+        )
+    except Exception as exc:  # no data to calibrate on, a damaged cache: the worker must still start
+        log.error(
+            "the fast path's int8 model of %s cannot be used (%s: %s); serving it on ONNX Runtime instead",
+            path.name,
+            type(exc).__name__,
+            exc,
+        )
+        return None
+
+
 def load_model(settings: Settings) -> NegativityModel:
     """The model the settings ask for: built-in unless `settings.model` names another."""
     if settings.model:
@@ -626,11 +662,14 @@ def load_model(settings: Settings) -> NegativityModel:
 
 def resolve_inference(settings: Settings, model_path: Path | None = None) -> Literal["fast", "torch"]:
     """The path `settings.inference` means for the model in force (or `model_path`): "auto" is the
-    fast path when the model has its distilled student (held to the torch path's figures by
-    `model distill`), else torch; "fast" and "torch" are themselves."""
+    fast path for the built-in model on OpenVINO (its int8 form is made from the model itself) and,
+    on ONNX Runtime, when the model has its distilled student; else torch. "fast" and "torch" are
+    themselves."""
     if settings.inference != "auto":
         return settings.inference
     if settings.model or settings.quantize:
         return "torch"
     path = model_path or active_model_file(settings)
+    if settings.fast_runtime == "openvino":
+        return "fast" if path.is_file() else "torch"
     return "fast" if path.is_file() and fast_path_file(path) != path else "torch"

@@ -31,6 +31,7 @@ class OnnxEncoder:
     """multilingual-e5-small with the adapter merged, exported and fused, on ONNX Runtime."""
 
     inference = "fast"
+    runtime = "onnxruntime fp32"
 
     def __init__(
         self, export: ExportInfo, tokenizer_folder: Path, max_length: int, batch_size: int, threads: int
@@ -43,12 +44,19 @@ class OnnxEncoder:
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder))
         self.threads = threads
-        self.session = make_session(export.graph, 1)
+        self._open(export)
         self.pad_id = int(self.tokenizer.pad_token_id)
         self._lock = threading.Lock()
         self._runners = (
             ThreadPoolExecutor(max_workers=threads, thread_name_prefix="md-onnx") if threads > 1 else None
         )
+
+    def _open(self, export: ExportInfo) -> None:
+        self.session = make_session(export.graph, 1)
+
+    def _run(self, padded: dict[str, npt.NDArray[np.int64]]) -> F32Array:
+        """One padded batch's embeddings; called from `threads` runner threads at once."""
+        return cast(F32Array, self.session.run(None, padded)[0])
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         enc = self.tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=self.max_length)
@@ -63,8 +71,7 @@ class OnnxEncoder:
             seqs = self.tokenize(texts)
 
             def run(batch: list[int]) -> F32Array:
-                padded = pad_batch([seqs[i] for i in batch], self.pad_id)
-                return cast(F32Array, self.session.run(None, padded)[0])
+                return self._run(pad_batch([seqs[i] for i in batch], self.pad_id))
 
             embed_side_by_side(
                 seqs,

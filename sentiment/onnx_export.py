@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,12 +57,12 @@ class ExportInfo:
 
     folder: Path
     model_version: str
-    precision: str  # "fp32"
+    precision: str  # "fp32" (ONNX Runtime) | "int8" (OpenVINO)
     meta: dict[str, Any]
 
     @property
     def graph(self) -> Path:
-        return self.folder / GRAPH_FILE
+        return self.folder / str(self.meta.get("graph", GRAPH_FILE))
 
 
 def export_dir(cache_dir: Path, model_version: str) -> Path:
@@ -73,15 +73,25 @@ def export_dir(cache_dir: Path, model_version: str) -> Path:
 def read_export(folder: Path) -> ExportInfo | None:
     """The finished export in `folder`, or None."""
     marker = folder / DONE_MARKER
-    if not marker.is_file() or not (folder / GRAPH_FILE).is_file():
+    if not marker.is_file():
         return None
     meta = json.loads(marker.read_text("utf-8"))
-    return ExportInfo(folder, str(meta["model_version"]), str(meta["precision"]), meta)
+    found = ExportInfo(folder, str(meta["model_version"]), str(meta["precision"]), meta)
+    return found if found.graph.is_file() else None
 
 
 def ensure_export(settings: Settings, model_path: Path, model_version: str) -> ExportInfo:
     """The export of the model file at `model_path`, building it first if it is missing."""
-    target = export_dir(settings.model_cache_dir, model_version)
+    return build_once(
+        export_dir(settings.model_cache_dir, model_version),
+        lambda staging: build_export(staging, settings, model_path, model_version),
+    )
+
+
+def build_once(target: Path, build: Callable[[Path], object]) -> ExportInfo:
+    """The finished export in `target`, else `build(staging)` into a staging folder renamed into place
+    (a crash never leaves a half-written export under the final name; of two processes building at
+    once, the first to finish wins); older exports beside it are pruned."""
     found = read_export(target)
     if found is not None:
         return found
@@ -89,7 +99,7 @@ def ensure_export(settings: Settings, model_path: Path, model_version: str) -> E
     _remove_stale_staging(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        build_export(staging, settings, model_path, model_version)
+        build(staging)
         staging.chmod(0o755)
         try:
             os.rename(staging, target)

@@ -92,3 +92,22 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+
+def mixed_real_tweets(n: int) -> list[str]:
+    """`n` real tweets, Russian (RuSentiTweet test) and English (TweetEval validation) alternating."""
+    import itertools
+
+    from ingest.replay import read_mentions
+
+    russian = [
+        m.text
+        for m in itertools.islice(read_mentions(DATA_DIR / "rusentitweet" / "rusentitweet_test.csv"), n // 2)
+    ]
+    english_file = DATA_DIR / "tweeteval-sentiment" / "val_text.txt"
+    english = [t.strip() for t in english_file.read_text("utf-8").splitlines() if t.strip()][
+        : n - len(russian)
+    ]
+    texts = [t for pair in itertools.zip_longest(russian, english) for t in pair if t]
+    assert len(texts) == n
+    return texts

@@ -115,3 +115,27 @@ def test_retrain_refuses_it_before_training(model_dir: Path, reordered: Path, tm
     _refused(result)
     assert sorted(p.name for p in model_dir.iterdir()) == ["active.json", "stamped"]
     assert (model_dir / "active.json").read_text("utf-8") == pointer
+
+
+def test_model_export_refuses_it_before_calibrating_the_int8_model(
+    model_dir: Path, reordered: Path, tmp_path: Path
+) -> None:
+    """The int8 model's ranges come from the dev part: a reordered copy would put other rows there."""
+    cache = tmp_path / "cache"
+
+    result = run_cli(
+        "model",
+        "export",
+        env={
+            "MD_MODEL_DIR": str(model_dir),
+            "MD_DATA_DIR": str(reordered),
+            "MD_MODEL_CACHE_DIR": str(cache),
+            "MD_FAST_RUNTIME": "openvino",
+        },
+    )
+
+    stderr = result.stderr
+    assert result.returncode == 1, stderr
+    assert "cannot calibrate the int8 model" in stderr and "opensentimentcorpus" in stderr, stderr
+    assert "not the data" in stderr and ENCODER_LOADS not in stderr, stderr
+    assert not any((cache / "openvino").iterdir()), "nothing is left in the cache"

@@ -20,6 +20,9 @@ def _model_copy(folder: Path) -> Path:
     shutil.copyfile(MODEL_FILE, path)
     return path
 
+# On ONNX Runtime the fast path's form of a model is its distilled student: `auto` looks for one.
+ONNX_RUNTIME_AUTO = Settings(inference="auto", model=None, quantize=None, fast_runtime="onnxruntime")
+
 
 def _student_beside(model: Path, of: str) -> Path:
     path = model.parent / STUDENT_FILE.name
@@ -35,7 +38,7 @@ def test_a_student_made_from_the_model_is_served_by_the_fast_path(tmp_path: Path
 
     assert student_of(model, version) == student
     assert fast_path_file(model) == student
-    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "fast"
+    assert resolve_inference(ONNX_RUNTIME_AUTO, model) == "fast"
 
 
 def test_a_student_of_another_version_is_not_served(tmp_path: Path) -> None:
@@ -43,24 +46,36 @@ def test_a_student_of_another_version_is_not_served(tmp_path: Path) -> None:
     _student_beside(model, "e5-small-lora-0000000000")  # the model was retrained since
 
     assert fast_path_file(model) == model
-    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "torch"
+    assert resolve_inference(ONNX_RUNTIME_AUTO, model) == "torch"
     # Asked for explicitly, the fast path is the whole encoder's export of the model itself.
-    assert resolve_inference(Settings(inference="fast", model=None, quantize=None), model) == "fast"
+    assert resolve_inference(ONNX_RUNTIME_AUTO.model_copy(update={"inference": "fast"}), model) == "fast"
 
 
 def test_auto_means_torch_for_a_model_without_a_student_or_with_int8(tmp_path: Path) -> None:
     model = _model_copy(tmp_path / "m")
-    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), model) == "torch"
+    assert resolve_inference(ONNX_RUNTIME_AUTO, model) == "torch"
     _student_beside(model, builtin_version(model, Head.load(model)))
-    assert resolve_inference(Settings(inference="auto", model=None, quantize="int8"), model) == "torch"
+    assert resolve_inference(ONNX_RUNTIME_AUTO.model_copy(update={"quantize": "int8"}), model) == "torch"
 
 
 def test_the_shipped_model_has_its_student() -> None:
     version = builtin_version(MODEL_FILE, Head.load(MODEL_FILE))
     assert student_of(MODEL_FILE, version) == STUDENT_FILE
-    assert resolve_inference(Settings(inference="auto", model=None, quantize=None), MODEL_FILE) == "fast"
+    assert resolve_inference(ONNX_RUNTIME_AUTO, MODEL_FILE) == "fast"
 
 
 def test_a_file_without_student_layers_is_refused() -> None:
     with pytest.raises(ValueError, match="no student layers"):
         stored_layer_count({"layer0.weight": np.zeros((3, 4), dtype=np.float32)})
+
+
+def test_on_openvino_auto_is_the_fast_path_for_any_built_in_model_but_not_int8_or_another_model(
+    tmp_path: Path,
+) -> None:
+    """OpenVINO's form of a model is made from the model itself (int8 on its dev part): no student needed."""
+    model = _model_copy(tmp_path / "m")
+    auto = Settings(inference="auto", model=None, quantize=None, fast_runtime="openvino")
+    assert resolve_inference(auto, model) == "fast"
+    assert resolve_inference(auto.model_copy(update={"quantize": "int8"}), model) == "torch"
+    assert resolve_inference(auto.model_copy(update={"model": "some/hf-model"}), model) == "torch"
+    assert resolve_inference(auto, tmp_path / "missing.safetensors") == "torch"
