@@ -146,7 +146,7 @@ def build_export(folder: Path, settings: Settings, model_path: Path, model_versi
     started = time.monotonic()
     raw = folder / "raw.onnx"
     fused = folder / "fused.onnx"
-    heads, hidden = _export_merged(settings, model_path, raw)
+    heads, hidden = export_merged(settings, model_path, raw)
     fused_ops = _fuse(raw, fused, heads, hidden)
     raw.unlink()
     meta: dict[str, Any] = {
@@ -164,7 +164,7 @@ def build_export(folder: Path, settings: Settings, model_path: Path, model_versi
     return ExportInfo(folder, model_version, str(meta["precision"]), meta)
 
 
-def _export_merged(settings: Settings, model_path: Path, out: Path) -> tuple[int, int]:
+def export_merged(settings: Settings, model_path: Path, out: Path) -> tuple[int, int]:
     """The served encoder (adapter merged, or a student's layers) plus pooling, as an ONNX graph with
     dynamic batch and length; returns its attention heads per layer and their width in all, the width of
     the query, key and value projections (0, 0 when its layers differ: the fusion then reads them off

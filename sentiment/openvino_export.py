@@ -2,7 +2,7 @@
 
 Steps, all offline and at build time (`mentiondesk model export`, run by `make encoder`):
 1. the served encoder with the model file's adapter merged in, plus pooling, as an ONNX graph
-   (`onnx_export._export_merged`, not fused: OpenVINO reads the plain operators);
+   (`onnx_export.export_merged`, not fused: OpenVINO reads the plain operators);
 2. NNCF's post-training quantization for transformers (`nncf.quantize`, model type TRANSFORMER):
    int8 weights (per channel) and activations on the matrix products, with the activation ranges
    measured on `CALIBRATION_TEXTS` texts of the model's own dev part (rows it neither trained on nor
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sentiment.encoder_build import encoder_fingerprint, ensure_encoder
-from sentiment.onnx_export import DONE_MARKER, ExportInfo, _export_merged, build_once, pad_batch
+from sentiment.onnx_export import DONE_MARKER, ExportInfo, build_once, export_merged, pad_batch
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -97,7 +97,7 @@ def build_quantized(folder: Path, settings: Settings, model_path: Path, model_ve
         for k in range(0, len(order), step)
     ]
     raw = folder / "raw.onnx"
-    _export_merged(settings, model_path, raw)
+    export_merged(settings, model_path, raw)
     model = ov.Core().read_model(str(raw))
     quantized = nncf.quantize(
         model,

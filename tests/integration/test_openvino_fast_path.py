@@ -151,3 +151,17 @@ def test_without_its_data_the_int8_model_is_reported_and_onnx_runtime_serves(
     assert isinstance(model.encoder, OnnxEncoder) and not isinstance(model.encoder, OpenVinoEncoder)
     assert any("int8" in r.getMessage() and "ONNX Runtime" in r.getMessage() for r in caplog.records)
     assert not list((cache / "openvino").iterdir()), "no half-made int8 model is left"
+
+
+def test_model_export_reports_the_int8_model_it_made_or_found(
+    settings: Settings, int8_model: E5HeadModel
+) -> None:
+    """What `make encoder` runs: found on disk the second time, not made again."""
+    folder = quantized_dir(settings.model_cache_dir, int8_model.version)
+    made = (folder / "model.xml").stat().st_mtime
+
+    result = run_cli("model", "export", env={"MD_FAST_RUNTIME": "openvino"})
+
+    assert result.returncode == 0, result.stderr
+    assert f"fast path ready (openvino, int8, {int8_model.version}): {folder}" in result.stdout
+    assert (folder / "model.xml").stat().st_mtime == made
