@@ -73,6 +73,7 @@ def bench_paths(settings: Settings, texts: Sequence[str], rounds: int = 3) -> di
     return {
         "model_version": models["torch"].version,
         "fast_model_version": models["fast"].version,
+        "fast_runtime": str(getattr(getattr(models["fast"], "encoder", None), "runtime", "")),
         "model_torch_texts_per_s_batch32": median["torch"],
         "model_fast_texts_per_s_batch32": median["fast"],
         "fast_to_torch_speedup": round(median["fast"] / median["torch"], 3),

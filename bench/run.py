@@ -27,6 +27,7 @@ from core.settings import PROJECT_ROOT, Settings
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Author, Mention
+from sentiment.cpu_features import has_int8_dot_product
 from sentiment.model import resolve_inference
 
 SHARED_DATA = Settings().data_dir  # the labelled data sets: MD_DATA_DIR
@@ -303,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "inference": inference,
         "model_texts_per_s_batch1": paths[f"model_{inference}_texts_per_s_batch1"],
         "model_texts_per_s_batch32": model_alone,
-        **{k: v for k, v in paths.items() if k != "model_version"},
+        **{k: v for k, v in paths.items() if k not in ("model_version", "fast_runtime")},
         **pipeline,
         "model_alone_after_pipeline_texts_per_s": model_after,
         "pipeline_to_model_ratio": round(float(pipeline["pipeline_mentions_per_s"]) / yardstick, 3),
@@ -313,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "meta": {
             "model_version": paths["model_version"],
             "fast_model_version": paths["fast_model_version"],
+            # what the fast path ran on: "openvino int8" where the CPU has int8 dot products, else fp32
+            "fast_runtime": paths["fast_runtime"],
+            "cpu_int8_dot_product": has_int8_dot_product(),
             "pipeline_mentions": args.pipeline_n,
             "torch_threads": settings.torch_threads,
             "cpus": os.cpu_count(),

@@ -79,10 +79,16 @@ class Settings(BaseSettings):
     )
     fast_runtime: Literal["openvino", "onnxruntime"] = Field(
         default="openvino",
-        description="the fast path's runtime. openvino: the whole model in int8, calibrated on its dev "
-        "part at `mentiondesk model export` (held-out figures within 0.003 of torch's); onnxruntime: "
-        "the model's distilled student (half the encoder, lower figures on two held-out sets) or, "
-        "for a model without one, the whole encoder in fp32",
+        description="the fast path's runtime. openvino: the whole model, in the precision "
+        "MD_FAST_PRECISION names; onnxruntime: the model's distilled student (half the encoder, lower "
+        "figures on two held-out sets) or, for a model without one, the whole encoder in fp32",
+    )
+    fast_precision: Literal["auto", "int8", "fp32"] = Field(
+        default="auto",
+        description="the OpenVINO fast path's precision. int8: calibrated on the model's dev part at "
+        "`mentiondesk model export` (held-out figures within 0.003 of torch's; needs MD_DATA_DIR); "
+        "fp32: torch's figures, no data needed; auto: int8 where the CPU has int8 dot-product "
+        "instructions (AVX-512 VNNI, AVX-VNNI, AMX), else fp32 (int8 is no faster there)",
     )
     quantize: Literal["int8"] | None = Field(
         default=None,

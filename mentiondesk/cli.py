@@ -411,18 +411,20 @@ def model_build() -> None:
 @model_app.command("export")
 def model_export() -> None:
     """Make the fast path's form of the model in force, once per model version (MD_FAST_RUNTIME):
-    on OpenVINO, the model in int8 calibrated on its dev part (reads MD_DATA_DIR); on ONNX Runtime, its
-    distilled student when it has one, else the whole encoder."""
+    on OpenVINO, the model in MD_FAST_PRECISION (int8 calibrated on its dev part, which reads
+    MD_DATA_DIR, or fp32); on ONNX Runtime, its distilled student when it has one, else the whole
+    encoder."""
     from sentiment.model import Head, active_model_file, builtin_version, fast_path_file
     from sentiment.onnx_export import ensure_export
-    from sentiment.openvino_export import ensure_quantized
+    from sentiment.openvino_export import ensure_openvino, served_precision
     from sentiment.training.fingerprints import DataMismatch
 
     settings = get_settings()
     if settings.fast_runtime == "openvino":
         path = active_model_file(settings)
+        precision = served_precision(settings)
         try:
-            export = ensure_quantized(settings, path, builtin_version(path, Head.load(path)))
+            export = ensure_openvino(settings, path, builtin_version(path, Head.load(path)), precision)
         except (DataMismatch, FileNotFoundError) as exc:
             raise _fail(f"cannot calibrate the int8 model: {exc}") from exc
     else:

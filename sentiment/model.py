@@ -5,8 +5,8 @@ Two back ends behind one protocol:
   low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
   per-language calibration (temperature and class biases) and negative thresholds, all in one file
   (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`); the encoder
-  runs in torch, or (`MD_INFERENCE=fast`) in int8 on OpenVINO (`openvino_encoder`, the default fast
-  runtime) or as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
+  runs in torch, or (`MD_INFERENCE=fast`) on OpenVINO in int8 or fp32 by CPU (`openvino_encoder`, the
+  default fast runtime) or as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
 
@@ -554,8 +554,9 @@ def load_builtin(
     """The built-in model (building the encoder into the cache if needed).
 
     `inference="fast"` (unless `settings.quantize` asks for the torch path's int8) serves, with
-    `settings.fast_runtime` "openvino", the model itself quantized to int8 on its dev part
-    (`openvino_export.ensure_quantized`, built first if missing; if it cannot be, ONNX Runtime serves);
+    `settings.fast_runtime` "openvino", the model itself on OpenVINO in the precision that pays on this
+    CPU (`openvino_export.served_precision`: int8 quantized on its dev part, or fp32), built first if
+    missing (`openvino_export.ensure_openvino`; if it cannot be, ONNX Runtime serves);
     with "onnxruntime", from ONNX Runtime (`onnx_export.ensure_export`): the distilled student of the model
     (`sentiment.student`, found beside its file) when there is one, else the whole encoder exported.
     The student brings its own calibration and thresholds, and the model's correction memory applies
@@ -574,7 +575,7 @@ def load_builtin(
     tensors = load_file(str(path))
     memory = CorrectionMemory.from_tensors(tensors)
     if inference == "fast" and not settings.quantize and settings.fast_runtime == "openvino":
-        quantized = _quantized_encoder(settings, path, builtin_version(path, head))
+        quantized = _openvino_encoder(settings, path, builtin_version(path, head))
         if quantized is not None:
             return E5HeadModel(quantized, head, path, None, memory)
         settings = settings.model_copy(update={"fast_runtime": "onnxruntime"})
@@ -624,16 +625,18 @@ def load_builtin(
     return E5HeadModel(encoder, head, path, settings.quantize, memory)
 
 
-def _quantized_encoder(settings: Settings, path: Path, version: str) -> OnnxEncoder | None:
-    """The int8 model of the file at `path` on OpenVINO (`openvino_export`, built first if missing), or
-    None, reported, when it cannot be built or loaded (then ONNX Runtime serves the fast path)."""
+def _openvino_encoder(settings: Settings, path: Path, version: str) -> OnnxEncoder | None:
+    """The model of the file at `path` on OpenVINO in the served precision (`openvino_export`, built
+    first if missing), or None, reported, when it cannot be built or loaded (then ONNX Runtime serves
+    the fast path)."""
     from sentiment.encoder_build import ensure_encoder
+    from sentiment.openvino_export import ensure_openvino, served_precision
 
+    precision = served_precision(settings)
     try:
         from sentiment.openvino_encoder import OpenVinoEncoder
-        from sentiment.openvino_export import ensure_quantized
 
-        export = ensure_quantized(settings, path, version)
+        export = ensure_openvino(settings, path, version, precision)
         return OpenVinoEncoder(
             export,
             ensure_encoder(settings.model_cache_dir),
@@ -643,7 +646,8 @@ def _quantized_encoder(settings: Settings, path: Path, version: str) -> OnnxEnco
         )
     except Exception as exc:  # no data to calibrate on, a damaged cache: the worker must still start
         log.error(
-            "the fast path's int8 model of %s cannot be used (%s: %s); serving it on ONNX Runtime instead",
+            "the fast path's %s model of %s cannot be used (%s: %s); serving it on ONNX Runtime instead",
+            precision,
             path.name,
             type(exc).__name__,
             exc,

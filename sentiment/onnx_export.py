@@ -57,7 +57,7 @@ class ExportInfo:
 
     folder: Path
     model_version: str
-    precision: str  # "fp32" (ONNX Runtime) | "int8" (OpenVINO)
+    precision: str  # "fp32" (ONNX Runtime, OpenVINO) | "int8" (OpenVINO)
     meta: dict[str, Any]
 
     @property

@@ -1,4 +1,4 @@
-"""The fast inference path's encoder: the int8 model (`openvino_export`) run by OpenVINO.
+"""The fast inference path's encoder: the model in int8 or fp32 (`openvino_export`) run by OpenVINO.
 
 The contract, tokenising and side-by-side batching of `onnx_encoder.OnnxEncoder`; only the runtime
 differs: one OpenVINO inference request per core, each taken by one runner thread at a time.
@@ -14,16 +14,17 @@ import numpy.typing as npt
 
 from sentiment.onnx_encoder import F32Array, OnnxEncoder
 from sentiment.onnx_export import ExportInfo
-from sentiment.openvino_export import compile_quantized
+from sentiment.openvino_export import compile_openvino
 
 
 class OpenVinoEncoder(OnnxEncoder):
-    """multilingual-e5-small with the adapter merged, quantized to int8, on OpenVINO."""
+    """multilingual-e5-small with the adapter merged, in int8 or fp32 (as exported), on OpenVINO."""
 
-    runtime = "openvino int8"
+    runtime = "openvino"
 
     def _open(self, export: ExportInfo) -> None:
-        self.compiled = compile_quantized(export, self.threads)
+        self.runtime = f"openvino {export.precision}"
+        self.compiled = compile_openvino(export, self.threads)
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(self.threads):
             self._requests.put(self.compiled.create_infer_request())

@@ -1,19 +1,23 @@
-"""The fast path's model on OpenVINO: the whole fine-tuned encoder in int8, once per model version.
+"""The fast path's model on OpenVINO: the whole fine-tuned encoder, once per model version, in the
+precision that pays on the CPU (`served_precision`): int8 where the CPU multiplies int8 in hardware
+(`cpu_features`), else fp32.
 
 Steps, all offline and at build time (`mentiondesk model export`, run by `make encoder`):
 1. the served encoder with the model file's adapter merged in, plus pooling, as an ONNX graph
    (`onnx_export.export_merged`, not fused: OpenVINO reads the plain operators);
-2. NNCF's post-training quantization for transformers (`nncf.quantize`, model type TRANSFORMER):
-   int8 weights (per channel) and activations on the matrix products, with the activation ranges
-   measured on `CALIBRATION_TEXTS` texts of the model's own dev part (rows it neither trained on nor
-   reports figures on); softmax, layer norms and GELU stay in floating point;
+2. for int8, NNCF's post-training quantization for transformers (`nncf.quantize`, model type
+   TRANSFORMER): int8 weights (per channel) and activations on the matrix products, with the activation
+   ranges measured on `CALIBRATION_TEXTS` texts of the model's own dev part (rows it neither trained on
+   nor reports figures on); softmax, layer norms and GELU stay in floating point. fp32 is the graph
+   as exported (OpenVINO's own fusions at compile time; no data needed);
 3. saved as OpenVINO IR (`model.xml` and its weights) in
-   `<MD_MODEL_CACHE_DIR>/openvino/<model version>-<encoder build>-q<QUANT_FORMAT>/`, written into a
+   `<MD_MODEL_CACHE_DIR>/openvino/<model version>-<encoder build>-<q|f><FORMAT>/`, written into a
    staging folder renamed into place, as the ONNX exports are.
 
-Measured on the shipped model (README): every held-out macro-F1 and negative F1 within 0.003 of the
-torch path's; embeddings at mean cosine 0.997 to torch's. ONNX Runtime's static int8 of the same graph
-(QDQ, min-max ranges) reached only cosine 0.875, which is why this path runs on OpenVINO.
+Measured on the shipped model (README): int8 holds every held-out macro-F1 and negative F1 within 0.003
+of the torch path's (embeddings at mean cosine 0.997 to torch's); fp32 is torch's figures. ONNX
+Runtime's static int8 of the same graph (QDQ, min-max ranges) reached only cosine 0.875, and NNCF's
+int8 of the ONNX graph ran on ONNX Runtime at fp32's speed, which is why this path runs on OpenVINO.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from sentiment.cpu_features import has_int8_dot_product
 from sentiment.encoder_build import encoder_fingerprint, ensure_encoder
 from sentiment.onnx_export import DONE_MARKER, ExportInfo, build_once, export_merged, pad_batch
 
@@ -34,25 +39,51 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Precision = Literal["int8", "fp32"]
 QUANT_FORMAT = 1
 """Bump when the quantized model's output changes, so old ones are not reused."""
+FP32_FORMAT = 1
+"""Bump when the fp32 model's output changes."""
+FOLDER_SUFFIX: dict[Precision, str] = {"int8": f"q{QUANT_FORMAT}", "fp32": f"f{FP32_FORMAT}"}
 GRAPH_FILE = "model.xml"
 CALIBRATION_TEXTS = 320
 """Dev-part texts whose activations set the int8 ranges: spread evenly over the dev part, which is
 stratified by data set and label, so every set and label is in the sample."""
 
 
+def served_precision(settings: Settings) -> Precision:
+    """The precision `settings.fast_precision` means on this machine: "auto" is int8 where the CPU has
+    int8 dot-product instructions, else fp32 (where int8 is no faster than fp32)."""
+    if settings.fast_precision != "auto":
+        return settings.fast_precision
+    return "int8" if has_int8_dot_product() else "fp32"
+
+
+def openvino_dir(cache_dir: Path, model_version: str, precision: Precision) -> Path:
+    """Where the OpenVINO model of `model_version` in `precision` is (or will be) kept."""
+    suffix = FOLDER_SUFFIX[precision]
+    return Path(cache_dir) / "openvino" / f"{model_version}-{encoder_fingerprint()}-{suffix}"
+
+
 def quantized_dir(cache_dir: Path, model_version: str) -> Path:
     """Where the int8 model of `model_version` is (or will be) kept."""
-    return Path(cache_dir) / "openvino" / f"{model_version}-{encoder_fingerprint()}-q{QUANT_FORMAT}"
+    return openvino_dir(cache_dir, model_version, "int8")
+
+
+def ensure_openvino(
+    settings: Settings, model_path: Path, model_version: str, precision: Precision
+) -> ExportInfo:
+    """The OpenVINO model of the model file at `model_path` in `precision`, built first if missing."""
+    build = build_quantized if precision == "int8" else build_fp32
+    return build_once(
+        openvino_dir(settings.model_cache_dir, model_version, precision),
+        lambda staging: build(staging, settings, model_path, model_version),
+    )
 
 
 def ensure_quantized(settings: Settings, model_path: Path, model_version: str) -> ExportInfo:
     """The int8 OpenVINO model of the model file at `model_path`, built first if it is missing."""
-    return build_once(
-        quantized_dir(settings.model_cache_dir, model_version),
-        lambda staging: build_quantized(staging, settings, model_path, model_version),
-    )
+    return ensure_openvino(settings, model_path, model_version, "int8")
 
 
 def calibration_texts(settings: Settings, model_path: Path, size: int = CALIBRATION_TEXTS) -> list[str]:
@@ -107,16 +138,43 @@ def build_quantized(folder: Path, settings: Settings, model_path: Path, model_ve
     )
     ov.save_model(quantized, str(folder / GRAPH_FILE))
     raw.unlink()
+    _finish(
+        folder,
+        model_path,
+        model_version,
+        started,
+        "int8",
+        calibration=f"{len(texts)} texts of the dev part",
+        nncf=nncf.__version__,
+    )
+
+
+def build_fp32(folder: Path, settings: Settings, model_path: Path, model_version: str) -> None:
+    """Export and save the graph in fp32 into `folder` (no data needed); write the marker last."""
+    import openvino as ov
+
+    started = time.monotonic()
+    raw = folder / "raw.onnx"
+    export_merged(settings, model_path, raw)
+    ov.save_model(ov.Core().read_model(str(raw)), str(folder / GRAPH_FILE), compress_to_fp16=False)
+    raw.unlink()
+    _finish(folder, model_path, model_version, started, "fp32")
+
+
+def _finish(
+    folder: Path, model_path: Path, model_version: str, started: float, precision: Precision, **extra: str
+) -> None:
+    import openvino as ov
+
     meta: dict[str, Any] = {
         "model_version": model_version,
         "model_file": str(model_path),
         "runtime": "openvino",
         "graph": GRAPH_FILE,
-        "quant_format": QUANT_FORMAT,
-        "precision": "int8",
-        "calibration": f"{len(texts)} texts of the dev part",
+        "format": FOLDER_SUFFIX[precision],
+        "precision": precision,
+        **extra,
         "openvino": ov.__version__,
-        "nncf": nncf.__version__,
         "seconds": round(time.monotonic() - started, 1),
     }
     (folder / DONE_MARKER).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
@@ -124,8 +182,8 @@ def build_quantized(folder: Path, settings: Settings, model_path: Path, model_ve
         path.chmod(0o644)
 
 
-def compile_quantized(export: ExportInfo, threads: int) -> Any:
-    """The int8 model compiled for the CPU: `threads` streams of one thread each, so whole batches run
+def compile_openvino(export: ExportInfo, threads: int) -> Any:
+    """The model compiled for the CPU: `threads` streams of one thread each, so whole batches run
     side by side (as `onnx_encoder` does); the operators left in floating point run in fp32 on every
     host (a CPU with bf16 would otherwise pick bf16 for them, and the figures would depend on it)."""
     import openvino as ov

@@ -131,6 +131,7 @@ def test_model_export_refuses_it_before_calibrating_the_int8_model(
             "MD_DATA_DIR": str(reordered),
             "MD_MODEL_CACHE_DIR": str(cache),
             "MD_FAST_RUNTIME": "openvino",
+            "MD_FAST_PRECISION": "int8",
         },
     )
 

@@ -1,9 +1,11 @@
 """The fast inference path on its default runtime (MD_FAST_RUNTIME=openvino): the model in force itself,
-quantized to int8 by NNCF on its own dev part and served by OpenVINO. It holds the torch path's figures
-on every held-out set, as `mentiondesk eval` reports them (the student on ONNX Runtime does not, on two).
+served by OpenVINO, quantized to int8 by NNCF on its own dev part where the CPU multiplies int8 in
+hardware, else in fp32. The int8 model holds the torch path's figures on every held-out set, as
+`mentiondesk eval` reports them (the student on ONNX Runtime does not, on two); the fp32 model is the
+torch path's numbers. Both are tested here whatever the CPU (MD_FAST_PRECISION pins one).
 
-The int8 model of the shipped model is built once (by `make encoder`, else by the first test here) and
-kept on disk in MD_MODEL_CACHE_DIR, so these tests reuse it."""
+The OpenVINO forms of the shipped model are built once (`make encoder` builds this machine's, the first
+test here the other) and kept on disk in MD_MODEL_CACHE_DIR, so these tests reuse them."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from sentiment.model import MODEL_FILE, E5HeadModel, Head, load_builtin
 from sentiment.onnx_encoder import OnnxEncoder
 from sentiment.onnx_export import read_export
 from sentiment.openvino_encoder import OpenVinoEncoder
-from sentiment.openvino_export import CALIBRATION_TEXTS, calibration_texts, quantized_dir
+from sentiment.openvino_export import (
+    CALIBRATION_TEXTS,
+    calibration_texts,
+    openvino_dir,
+    quantized_dir,
+    served_precision,
+)
 from sentiment.training.datasets import load_benchmarks
 from sentiment.training.finetune import recipe_split, recorded_recipe
 from tests.support import DATA_DIR, LABELLED_FILES, mixed_real_tweets, needs_data, run_cli
@@ -32,7 +40,7 @@ SERVED = dict(model=None, quantize=None, torch_threads=2, max_length=128, batch_
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return Settings(**SERVED, fast_runtime="openvino")  # type: ignore[arg-type]
+    return Settings(**SERVED, fast_runtime="openvino", fast_precision="int8")  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +122,7 @@ def test_eval_on_both_fast_runtimes_beside_the_torch_path_on_every_held_out_set(
     news sentences and TweetEval (README), no further."""
     runs = {
         "torch": {"MD_INFERENCE": "torch"},
-        "openvino": {"MD_INFERENCE": "fast", "MD_FAST_RUNTIME": "openvino"},
+        "openvino": {"MD_INFERENCE": "fast", "MD_FAST_RUNTIME": "openvino", "MD_FAST_PRECISION": "int8"},
         "onnxruntime": {"MD_INFERENCE": "fast", "MD_FAST_RUNTIME": "onnxruntime"},
     }
     reports = {}
@@ -138,12 +146,8 @@ def test_without_its_data_the_int8_model_is_reported_and_onnx_runtime_serves(
 ) -> None:
     """A model the int8 form was never made for, on a machine without the data to calibrate it: the
     worker still starts, on ONNX Runtime (here the shipped student), and says why."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
     # The built encoder and the ONNX Runtime exports come from the shared cache; no int8 model does.
-    for built in Path(settings.model_cache_dir).iterdir():
-        if built.name != "openvino":
-            (cache / built.name).symlink_to(built)
+    cache = _cache_without_openvino(settings, tmp_path)
     empty = settings.model_copy(update={"data_dir": tmp_path / "no-data", "model_cache_dir": cache})
     with caplog.at_level("ERROR"):
         model = load_builtin(empty, MODEL_FILE, inference="fast")
@@ -160,8 +164,56 @@ def test_model_export_reports_the_int8_model_it_made_or_found(
     folder = quantized_dir(settings.model_cache_dir, int8_model.version)
     made = (folder / "model.xml").stat().st_mtime
 
-    result = run_cli("model", "export", env={"MD_FAST_RUNTIME": "openvino"})
+    result = run_cli("model", "export", env={"MD_FAST_RUNTIME": "openvino", "MD_FAST_PRECISION": "int8"})
 
     assert result.returncode == 0, result.stderr
     assert f"fast path ready (openvino, int8, {int8_model.version}): {folder}" in result.stdout
     assert (folder / "model.xml").stat().st_mtime == made
+
+
+def _cache_without_openvino(settings: Settings, tmp_path: Path) -> Path:
+    """A model cache with the built encoder and ONNX Runtime exports of the shared one, no OpenVINO model."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for built in Path(settings.model_cache_dir).iterdir():
+        if built.name != "openvino":
+            (cache / built.name).symlink_to(built)
+    return cache
+
+
+def test_the_fp32_model_is_built_without_data_and_scores_as_torch_does(
+    settings: Settings, torch_model: E5HeadModel, tmp_path: Path
+) -> None:
+    """Where int8 does not pay, OpenVINO serves the model as exported: no calibration, so no data set is
+    read, and its numbers are the torch path's (the same labels; embeddings equal to rounding)."""
+    cache = _cache_without_openvino(settings, tmp_path)
+    fp32_settings = settings.model_copy(
+        update={"fast_precision": "fp32", "data_dir": tmp_path / "no-data", "model_cache_dir": cache}
+    )
+    model = load_builtin(fp32_settings, MODEL_FILE, inference="fast")
+
+    assert isinstance(model.encoder, OpenVinoEncoder) and model.encoder.runtime == "openvino fp32"
+    assert model.path == MODEL_FILE and model.version == torch_model.version
+    export = read_export(openvino_dir(cache, model.version, "fp32"))
+    assert export is not None and export.meta["precision"] == "fp32" and "calibration" not in export.meta
+    import openvino as ov
+
+    ops = {op.get_type_name() for op in ov.Core().read_model(str(export.graph)).get_ordered_ops()}
+    assert "FakeQuantize" not in ops and "MatMul" in ops
+    texts = mixed_real_tweets(200)
+    cosines = (torch_model.encoder.embed(texts) * model.encoder.embed(texts)).sum(axis=1)
+    assert float(cosines.min()) > 0.9999, cosines.min()
+    assert [s.label for s in model.score(texts)] == [s.label for s in torch_model.score(texts)]
+
+
+def test_model_export_makes_the_precision_this_cpu_runs_fastest() -> None:
+    """`make encoder`'s command with nothing set: int8 where the CPU has int8 dot products, else fp32."""
+    here = served_precision(Settings(fast_precision="auto"))
+
+    result = run_cli("model", "export", env={"MD_FAST_RUNTIME": "openvino"})
+
+    assert result.returncode == 0, result.stderr
+    assert f"fast path ready (openvino, {here}, " in result.stdout
+    folder = Path(result.stdout.strip().rsplit(": ", 1)[1])
+    export = read_export(folder)
+    assert export is not None and export.precision == here

@@ -16,10 +16,12 @@ from sqlalchemy import text
 
 from core.bus.producer import MentionProducer, ensure_topics
 from core.db.engine import make_engine
+from core.settings import Settings
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Author, DeadLetter, Mention
 from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW
+from sentiment.openvino_export import served_precision
 from tests.support import DATA_DIR, WorkerStarter, count_rows, needs_data, wait_until, worker_env
 
 pytestmark = pytest.mark.pipeline
@@ -132,8 +134,9 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
     # The worker scored them on the path it was configured for (MD_INFERENCE), with sound labels.
     log = (tmp_path / "worker-0.log").read_text("utf-8", errors="replace")
     assert f": {inference} inference" in log
-    # the fast path's default runtime: the model itself in int8 on OpenVINO
-    assert f": {inference} inference ({'openvino int8' if inference == 'fast' else 'torch'})" in log
+    # the fast path's default runtime: the model itself on OpenVINO, in the precision this CPU runs fastest
+    fast_runtime = f"openvino {served_precision(Settings(fast_precision='auto'))}"
+    assert f": {inference} inference ({fast_runtime if inference == 'fast' else 'torch'})" in log
     # the model and libraries are frozen out of the garbage collector (no 0.3 s pauses of every thread)
     frozen = re.search(r"^(\d+) startup objects kept out of the garbage collector$", log, re.M)
     assert frozen and int(frozen[1]) > 10_000, log[-2000:]
