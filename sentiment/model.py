@@ -139,8 +139,12 @@ def embed_side_by_side(
     progress: Callable[[int], object] | None = None,
 ) -> None:
     """Fill `out` with `run(batch)` for length-sorted batches of the token sequences `seqs`, `workers`
-    batches at a time on `runners` (in the caller's thread when None); `progress(n)` after each."""
-    batches = spread(list(length_sorted_batches([len(s) for s in seqs], batch_size)), workers)
+    batches at a time on `runners` (in the caller's thread when None); `progress(n)` after each.
+
+    The longest batches go first: each runner takes the next batch when it is free, so the call ends
+    on short batches and no core waits long for the last one (shortest first, the longest batch ran
+    alone at the end: two cores were busy 1.5 to 1.7 of the time)."""
+    batches = spread(list(length_sorted_batches([len(s) for s in seqs], batch_size)), workers)[::-1]
 
     def one(batch: list[int]) -> tuple[list[int], F32Array]:
         return batch, run(batch)

@@ -1,4 +1,4 @@
-"""The fast path hands each core whole batches: a lone batch is halved so no core idles."""
+"""Each core runs whole batches: a lone batch is halved so no core idles, and the longest go first."""
 
 from __future__ import annotations
 
@@ -23,3 +23,24 @@ def test_every_text_stays_in_exactly_one_batch() -> None:
 def test_a_single_text_cannot_be_split() -> None:
     assert spread([[0]], 2) == [[0]]
     assert spread([], 2) == []
+
+
+def test_the_longest_batches_run_first_so_a_call_ends_on_short_ones() -> None:
+    """Each free core takes the next batch: longest first, no core waits long for the last one."""
+    import numpy as np
+
+    from sentiment.model import embed_side_by_side
+
+    lengths = [7, 120, 3, 64, 15, 90, 33, 5, 48, 2]
+    seqs = [[1] * n for n in lengths]
+    order: list[int] = []
+
+    def run(batch: list[int]) -> np.ndarray:
+        order.append(max(lengths[i] for i in batch))
+        return np.array([[float(lengths[i])] for i in batch], dtype=np.float32)
+
+    out = np.zeros((len(seqs), 1), dtype=np.float32)
+    embed_side_by_side(seqs, run, out, batch_size=3, runners=None, workers=2)
+
+    assert order == sorted(order, reverse=True) and order[0] == 120
+    assert out[:, 0].tolist() == [float(n) for n in lengths], "every text's row is its own"
