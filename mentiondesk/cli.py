@@ -426,7 +426,8 @@ def model_export() -> None:
         try:
             export = ensure_openvino(settings, path, builtin_version(path, Head.load(path)), precision)
         except (DataMismatch, FileNotFoundError) as exc:
-            raise _fail(f"cannot calibrate the int8 model: {exc}") from exc
+            what = "calibrate the int8 model" if precision == "int8" else "export the fp32 model"
+            raise _fail(f"cannot {what}: {exc}") from exc
     else:
         path = fast_path_file(active_model_file(settings))
         export = ensure_export(settings, path, builtin_version(path, Head.load(path)))

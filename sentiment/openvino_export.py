@@ -81,11 +81,6 @@ def ensure_openvino(
     )
 
 
-def ensure_quantized(settings: Settings, model_path: Path, model_version: str) -> ExportInfo:
-    """The int8 OpenVINO model of the model file at `model_path`, built first if it is missing."""
-    return ensure_openvino(settings, model_path, model_version, "int8")
-
-
 def calibration_texts(settings: Settings, model_path: Path, size: int = CALIBRATION_TEXTS) -> list[str]:
     """`size` texts of the model's dev part, evenly spaced over it (refused, like `calibrate`, when the
     data sets are not those the model file recorded)."""

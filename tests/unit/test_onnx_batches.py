@@ -44,3 +44,18 @@ def test_the_longest_batches_run_first_so_a_call_ends_on_short_ones() -> None:
 
     assert order == sorted(order, reverse=True) and order[0] == 120
     assert out[:, 0].tolist() == [float(n) for n in lengths], "every text's row is its own"
+
+
+def test_a_take_is_cut_into_equal_batches_one_set_per_core() -> None:
+    from sentiment.model import balanced_batch_size
+
+    assert balanced_batch_size(40, 32, 2) == 20, "20 and 20, not 32 beside 8"
+    assert balanced_batch_size(128, 32, 2) == 32
+    assert balanced_batch_size(100, 32, 2) == 25
+    assert balanced_batch_size(70, 32, 2) == 18
+    assert balanced_batch_size(1, 32, 2) == 1
+    assert balanced_batch_size(40, 32, 1) == 32, "one core: full batches"
+    for count in range(1, 300):
+        size = balanced_batch_size(count, 32, 2)
+        batches = -(-count // size)
+        assert size <= 32 and (batches % 2 == 0 or count == 1), (count, size)
