@@ -45,10 +45,12 @@ def single_throughput(model: NegativityModel, texts: Sequence[str]) -> float:
 
 
 def path_throughput(settings: Settings, path: Path_, texts: Sequence[str]) -> float:
-    """One path's sorted batch throughput, one round over `texts`, as `bench_paths` times it."""
+    """One path's sorted batch throughput over `texts`, warm, as `bench_paths` reports it: the timed
+    round follows an untimed one (OpenVINO prepares its kernels on each input shape's first run, so
+    a first pass over new texts is a quarter slower; `bench_paths`' median is of warm rounds)."""
     torch_settings = settings.model_copy(update={"inference": "torch", "quantize": None})
     model = load_builtin(torch_settings, inference=path)
-    model.score(list(texts[:32]))  # warm-up
+    sorted_throughput(model, texts, settings.batch_take)  # warm-up: every shape the round meets
     return sorted_throughput(model, texts, settings.batch_take)
 
 

@@ -13,6 +13,7 @@ A query is parsed the way PostgreSQL's `websearch_to_tsquery` reads one: words a
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -45,8 +46,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("ё", "е"))
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """The stem of one word from `words`: Russian for Cyrillic, English for Latin, else as is."""
+    """The stem of one word from `words`: Russian for Cyrillic, English for Latin, else as is.
+    Remembered: the worker stems every stored mention's words, and most words come again."""
     russian, english = _stemmers()
     if _CYRILLIC.search(word):
         return str(russian.stemWord(word))

@@ -32,6 +32,8 @@ class OnnxEncoder:
 
     inference = "fast"
     runtime = "onnxruntime fp32"
+    pad_multiple = 1
+    """Batches are padded to a multiple of this many tokens (1: to the longest text)."""
 
     def __init__(
         self, export: ExportInfo, tokenizer_folder: Path, max_length: int, batch_size: int, threads: int
@@ -71,7 +73,7 @@ class OnnxEncoder:
             seqs = self.tokenize(texts)
 
             def run(batch: list[int]) -> F32Array:
-                return self._run(pad_batch([seqs[i] for i in batch], self.pad_id))
+                return self._run(pad_batch([seqs[i] for i in batch], self.pad_id, self.pad_multiple))
 
             embed_side_by_side(
                 seqs,

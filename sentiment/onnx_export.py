@@ -255,9 +255,13 @@ def _fuse(raw: Path, out: Path, heads: int = HEADS, hidden: int = HIDDEN) -> dic
     return stats
 
 
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> dict[str, npt.NDArray[np.int64]]:
-    """Token ids padded to the longest, and the attention mask: the graph's two inputs."""
-    width = max(len(s) for s in seqs)
+def pad_batch(
+    seqs: Sequence[Sequence[int]], pad_id: int, multiple: int = 1
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Token ids padded to the longest (rounded up to a multiple of `multiple`), and the attention
+    mask: the graph's two inputs. Padding is masked out, so it changes no row's embedding."""
+    longest = max(len(s) for s in seqs)
+    width = -(-longest // multiple) * multiple
     ids = np.full((len(seqs), width), pad_id, dtype=np.int64)
     mask = np.zeros((len(seqs), width), dtype=np.int64)
     for row, seq in enumerate(seqs):

@@ -6,6 +6,7 @@ PostgreSQL (timestamptz) and SQLite (ISO text without offset, always UTC, so tex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -46,6 +47,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, the text SQLAlchemy's DATETIME stores ("2026-12-03 09:05:00.000000", UTC), made
+        in one step: the worker binds a dozen timestamps per mention, and the generic two-step path
+        (this decorator, then DATETIME's formatting) was a fifth of its database thread's time."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_sqlite_text(value: datetime | None) -> str | None:
+            utc = self.process_bind_param(value, dialect)
+            return None if utc is None else utc.isoformat(" ", "microseconds")
+
+        return to_sqlite_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

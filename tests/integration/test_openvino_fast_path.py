@@ -109,6 +109,61 @@ def test_the_int8_model_scores_200_real_texts_as_the_torch_path_does(
     assert float((alone * x_fast[:8]).sum(axis=1).min()) > 0.999
 
 
+def test_padding_to_steps_of_8_tokens_changes_no_label(int8_model: E5HeadModel) -> None:
+    """OpenVINO runs batches padded to a multiple of 8 tokens (few input shapes to prepare kernels
+    for); the padding is masked out, so the embeddings are those of batches padded to the longest."""
+    encoder = int8_model.encoder
+    assert isinstance(encoder, OpenVinoEncoder) and encoder.pad_multiple == 8
+    texts = mixed_real_tweets(200)
+    stepped = encoder.embed(texts)
+    encoder.pad_multiple = 1
+    try:
+        exact = encoder.embed(texts)
+    finally:
+        encoder.pad_multiple = 8
+    cosines = (stepped * exact).sum(axis=1)
+    assert float(cosines.min()) > 0.998, float(cosines.min())
+    labels = [s.label for s in int8_model.scores_from_embeddings(stepped, texts)]
+    assert labels == [s.label for s in int8_model.scores_from_embeddings(exact, texts)]
+
+
+FIRST_TAKE = """
+from core.settings import Settings
+from sentiment.model import load_builtin
+settings = Settings(inference="torch", fast_precision="int8")
+torch_path = load_builtin(settings, inference="torch")
+fast_path = load_builtin(settings, inference="fast")
+texts = ["отличный сервис, спасибо", "the app keeps crashing", "ну такое"] * 11
+torch_path.score(texts)
+print(len(fast_path.score(texts)))
+"""
+
+
+def test_a_fresh_process_scores_its_first_take_on_both_paths_without_hanging() -> None:
+    """The first take after loading runs on both OpenVINO requests at once. Without one inference
+    from the loading thread first, the two runners set up OpenVINO's numpy bridge together and
+    deadlock for good (4 of 8 fresh processes with both paths loaded, as `make bench` loads them)."""
+    import os
+    import subprocess
+    import sys
+
+    from core.settings import PROJECT_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MD_") or k == "MD_MODEL_CACHE_DIR"}
+    for attempt in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_TAKE],
+            cwd=PROJECT_ROOT,
+            env={**env, "MD_DATA_DIR": str(DATA_DIR)},
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, (attempt, done.stderr[-2000:])
+        assert done.stdout.strip().splitlines()[-1] == "33"
+
+
 EVAL_SETS = ("rusentitweet", "opensentimentcorpus", "tweeteval", "airline")
 STUDENT_HELD_SETS = ("rusentitweet", "airline")
 STUDENT_SHORTFALL = 0.04

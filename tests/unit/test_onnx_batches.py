@@ -59,3 +59,17 @@ def test_a_take_is_cut_into_equal_batches_one_set_per_core() -> None:
         size = balanced_batch_size(count, 32, 2)
         batches = -(-count // size)
         assert size <= 32 and (batches % 2 == 0 or count == 1), (count, size)
+
+
+def test_a_batch_is_padded_to_its_longest_text_or_to_the_next_multiple_asked() -> None:
+    from sentiment.onnx_export import pad_batch
+
+    seqs = [[5, 6, 7], [8] * 10, [9]]
+    exact = pad_batch(seqs, pad_id=1)
+    assert exact["input_ids"].shape == (3, 10)
+    stepped = pad_batch(seqs, pad_id=1, multiple=8)
+    assert stepped["input_ids"].shape == stepped["attention_mask"].shape == (3, 16)
+    # every text keeps its own tokens and mask; the extra width is padding, masked out
+    assert stepped["input_ids"][0].tolist() == [5, 6, 7] + [1] * 13
+    assert stepped["attention_mask"].sum(axis=1).tolist() == [3, 10, 1]
+    assert pad_batch([[4] * 16], pad_id=1, multiple=8)["input_ids"].shape == (1, 16)
