@@ -46,16 +46,27 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("ё", "е"))
 
 
-@functools.lru_cache(maxsize=65_536)
+REMEMBERED_WORD_CHARS = 40
+"""Stems of words up to this long are remembered (the worker stems every stored mention's words,
+and most words come again); longer ones, rare in language but cheap to send, are not kept, so a
+stream of long made-up words cannot fill the memory."""
+
+
 def stem(word: str) -> str:
-    """The stem of one word from `words`: Russian for Cyrillic, English for Latin, else as is.
-    Remembered: the worker stems every stored mention's words, and most words come again."""
+    """The stem of one word from `words`: Russian for Cyrillic, English for Latin, else as is."""
+    return _remembered_stem(word) if len(word) <= REMEMBERED_WORD_CHARS else _stem(word)
+
+
+def _stem(word: str) -> str:
     russian, english = _stemmers()
     if _CYRILLIC.search(word):
         return str(russian.stemWord(word))
     if _LATIN.search(word):
         return str(english.stemWord(word))
     return word
+
+
+_remembered_stem = functools.lru_cache(maxsize=65_536)(_stem)
 
 
 def stem_text(text: str) -> str:

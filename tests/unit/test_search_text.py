@@ -91,3 +91,15 @@ def test_the_word_or_in_quotes_is_a_word() -> None:
     parsed = parse_query('"or" gate')
     assert parsed.groups == ((Term(("or",)), Term(("gate",))),)
     assert parsed.websearch() == '"or" gate'
+
+
+def test_long_made_up_words_are_stemmed_but_not_remembered() -> None:
+    """Stems of ordinary words are remembered; a stream of long unique words cannot fill memory."""
+    from core import search_text
+
+    kept = search_text._remembered_stem.cache_info().currsize
+    long_words = [f"абракадабра{i:05d}" + "ы" * search_text.REMEMBERED_WORD_CHARS for i in range(100)]
+    assert all(search_text.stem(word).startswith("абракадабра") for word in long_words)
+    assert search_text._remembered_stem.cache_info().currsize == kept
+    assert search_text.stem("сервисами") == search_text.stem("сервис")
+    assert search_text._remembered_stem.cache_info().currsize > kept
