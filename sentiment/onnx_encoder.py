@@ -48,6 +48,10 @@ class OnnxEncoder:
         self.threads = threads
         self._open(export)
         self.pad_id = int(self.tokenizer.pad_token_id)
+        # One inference here, before the runner threads exist: the runtime's Python bridge sets up
+        # its numpy access on first use, and two runners doing that at once deadlocked (OpenVINO,
+        # seen: both stuck in the input dispatch of the first batches after loading, for good).
+        self._run(pad_batch([[self.pad_id]], self.pad_id, self.pad_multiple))
         self._lock = threading.Lock()
         self._runners = (
             ThreadPoolExecutor(max_workers=threads, thread_name_prefix="md-onnx") if threads > 1 else None

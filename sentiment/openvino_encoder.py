@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sentiment.onnx_encoder import F32Array, OnnxEncoder
-from sentiment.onnx_export import ExportInfo, pad_batch
+from sentiment.onnx_export import ExportInfo
 from sentiment.openvino_export import compile_openvino
 
 
@@ -32,12 +32,7 @@ class OpenVinoEncoder(OnnxEncoder):
         self.compiled = compile_openvino(export, self.threads)
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(self.threads):
-            request = self.compiled.create_infer_request()
-            # One inference here, before the runner threads exist: OpenVINO's Python bridge sets up
-            # its numpy access on first use, and two runners doing that at once deadlock (seen: both
-            # stuck in `InferRequest.infer`'s input dispatch on the first batches after loading).
-            request.infer(pad_batch([[0]], 0, self.pad_multiple))
-            self._requests.put(request)
+            self._requests.put(self.compiled.create_infer_request())
 
     def _run(self, padded: dict[str, npt.NDArray[np.int64]]) -> F32Array:
         request = self._requests.get()
