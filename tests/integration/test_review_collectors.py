@@ -1,15 +1,20 @@
 """Review collectors with the real PoliteClient against a static fake of each site: paging, brand
 replies, broken pages skipped, robots.txt, Retry-After, per-host pacing, cursors across runs.
-Timing is asserted only on the arrival times the server recorded."""
+Pacing is asserted on the instants the client sent each request and, on average, on the
+arrival times the server recorded."""
 
 from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from ingest.base import Page
 from ingest.errors import BrokenPayload, RateLimited, TransientError
@@ -191,21 +196,39 @@ def test_an_unreachable_site_is_a_transient_error(client: PoliteClient) -> None:
         list(OtzovikCollector(url, client, "acme", clock=_now).fetch({}))
 
 
+class _TimedSession(requests.Session):
+    """A real requests session that notes the instant each GET leaves the client, per host."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: dict[str, list[float]] = {}
+
+    def get(self, url: str | bytes, **kwargs: Any) -> requests.Response:
+        host = urlsplit(str(url)).netloc
+        self.sent.setdefault(host, []).append(time.monotonic())
+        return super().get(url, **kwargs)
+
+
 def test_requests_to_one_host_keep_the_minimum_interval(
     otzovik_site: ReviewSiteServer, irecommend_site: ReviewSiteServer
 ) -> None:
     interval = 0.1
-    polite = PoliteClient(PolitenessPolicy(min_interval_s=interval))
+    session = _TimedSession()
+    polite = PoliteClient(PolitenessPolicy(min_interval_s=interval), session=session)
     list(_otzovik(otzovik_site, polite).fetch({}))
     list(IrecommendCollector(irecommend_site.url(IRECOMMEND_LIST), polite, "acme", clock=_now).fetch({}))
     polite.close()
 
     for site in (otzovik_site, irecommend_site):
+        sent = session.sent[urlsplit(site.url("/")).netloc]
         arrivals = [r.at for r in site.requests]
-        assert len(arrivals) >= 5
-        gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-        # arrival jitter on loopback is far below the 20% margin
-        assert min(gaps) >= interval * 0.8, gaps
+        assert len(sent) == len(arrivals) >= 5
+        # the client's own send instants: never two closer than the interval
+        send_gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+        assert min(send_gaps) >= interval * 0.99, send_gaps
+        # what the site saw: on average no faster than the interval (one arrival delayed by a loaded
+        # server thread shortens the next gap, so single gaps are not held to it)
+        assert (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1) >= interval * 0.95
 
 
 def test_second_run_with_the_saved_cursor_reads_new_reviews_plus_the_overlap_and_loses_none(
