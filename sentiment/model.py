@@ -5,8 +5,9 @@ Two back ends behind one protocol:
   low-rank adapter merged in (`adapter.py`), mean-pooled `query: ` embeddings, and a small head with
   per-language calibration (temperature and class biases) and negative thresholds, all in one file
   (`weights/model.safetensors`, or the retrained model named by `var/models/active.json`); the encoder
-  runs in torch, or (`MD_INFERENCE=fast`) on OpenVINO in int8 or fp32 by CPU (`openvino_encoder`, the
-  default fast runtime) or as its fused ONNX export on ONNX Runtime (`onnx_encoder`);
+  runs in torch (traced into one graph, `torch_graph`), or (`MD_INFERENCE=fast`) on OpenVINO in
+  int8 or fp32 by CPU (`openvino_encoder`, the default fast runtime) or as its fused ONNX export on
+  ONNX Runtime (`onnx_encoder`);
 - `settings.model`: any Hugging Face sequence-classification model, its labels mapped to
   negative / neutral / positive by name.
 
@@ -34,6 +35,7 @@ from schemas.scored import SentimentLabel
 from sentiment.adapter import Adapter
 from sentiment.memory import CorrectionMemory
 from sentiment.student import STUDENT_FILE, StudentWeights
+from sentiment.torch_graph import traced_or_eager
 
 if TYPE_CHECKING:
     import torch
@@ -236,8 +238,11 @@ class E5Encoder:
             )
         elif quantize:
             raise ValueError(f"unknown quantization {quantize!r}; known: int8")
-        self.model = model
         self.pad_id = int(self.tokenizer.pad_token_id)
+        # one TorchScript graph instead of the eager module (sentiment.torch_graph: the same
+        # embeddings, and passes that do not stall while the worker's other threads run Python)
+        example = _pad(self.tokenize(["пример", "an example, a little longer than the first"]), self.pad_id)
+        self.model: Any = traced_or_eager(model, *example)
         self._lock = threading.Lock()
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
