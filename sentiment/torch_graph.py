@@ -2,11 +2,11 @@
 
 The eager `BertModel` makes a few hundred Python calls per pass and takes the GIL back between its
 operators. In the worker the event loop and the database thread hold the GIL for 2 to 3 ms per
-mention, and each of those moments stalls both model threads: beside a Python thread busy 15% of
-the time, eager passes ran 10 to 20% slower, the traced graph 0 to 6% (an AMD EPYC, two cores,
-1,024 tweets; the README's model section). The graph is `torch.jit.trace` of the same module, frozen:
-the same operators on the same weights, so the same embeddings (tested for every batch shape the
-worker makes).
+mention, and a model thread that wants it back meanwhile waits: beside a Python thread busy 15% of
+the time, eager passes ran 10 to 20% slower, the traced graph 0 to 9% (an AMD EPYC, two cores,
+1,024 tweets). Through the whole pipeline the traced encoder carried 7 to 9% more mentions (the
+README's Benchmarks section). The graph is `torch.jit.trace` of the same module, frozen: the same
+operators on the same weights, so the same embeddings (tested for every batch shape the worker makes).
 """
 
 from __future__ import annotations
