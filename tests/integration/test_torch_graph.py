@@ -74,7 +74,7 @@ class _Untraceable(torch.nn.Module):
     config = object()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
-        if torch.jit.is_tracing():
+        if torch._C._get_tracing_state() is not None:  # being traced
             raise RuntimeError("data-dependent control flow")
         return input_ids
 
