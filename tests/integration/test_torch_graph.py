@@ -15,7 +15,7 @@ from sentiment import model as model_module
 from sentiment.encoder_build import ensure_encoder
 from sentiment.model import E5Encoder
 from sentiment.torch_graph import TracedEncoder, traced_or_eager
-from tests.support import mixed_real_tweets
+from tests.support import mixed_real_tweets, needs_data
 
 HOSTILE = [
     "",
@@ -24,6 +24,7 @@ HOSTILE = [
     "Ѐ\u0301\u200b\u202e" * 50,
     "очень " * 400,  # cut at the serving max length
 ]
+needs_tweets = needs_data("rusentitweet/rusentitweet_test.csv", "tweeteval-sentiment/val_text.txt")
 
 
 def _eager(monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> E5Encoder:
@@ -32,6 +33,7 @@ def _eager(monkeypatch: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> E5Enco
         return E5Encoder(*args, **kwargs)
 
 
+@needs_tweets
 @pytest.mark.parametrize("quantize", [None, "int8"])
 def test_the_traced_graph_embeds_as_the_eager_encoder_for_every_batch_shape(
     monkeypatch: pytest.MonkeyPatch, quantize: str | None
@@ -51,6 +53,7 @@ def test_the_traced_graph_embeds_as_the_eager_encoder_for_every_batch_shape(
         assert np.abs(ours - theirs).max() < 1e-5
 
 
+@needs_tweets
 def test_a_student_is_traced_and_embeds_as_its_eager_self(monkeypatch: pytest.MonkeyPatch) -> None:
     from safetensors.numpy import load_file
 
