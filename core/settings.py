@@ -228,6 +228,7 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value.strip()
+
     weekly_report_day: Literal["off", "mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
         default="mon",
         description="weekday on which the digest schedule e-mails last week's report to MD_DIGEST_TO "

@@ -1,7 +1,8 @@
-"""The stream's agents: score raw mentions, persist scored ones, send the bad ones to the DLQ.
+"""The stream's agent: score raw mentions, store them, send the bad ones to the DLQ.
 
-Delivery is at-least-once: every batch's output is acknowledged by the broker before the batch's
-input offsets are committed, and the database write is idempotent on (source, external_id).
+Delivery is at-least-once: every batch's scores are acknowledged by the broker and written to the
+database (idempotent on (source, external_id)) before the batch's input offsets are committed; the
+spike detector gets the stored batch in process (sentiment/scored_feed.py).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from schemas.mention import Language
 from sentiment.language import detect_language
 from sentiment.model import NegativityModel
 from sentiment.persistence import MentionWriter
+from sentiment.scored_feed import StoredMention
 from sentiment.scoring import (
     BatchOutcome,
     RawMessage,
     dead_letter,
     parse_mentions,
-    parse_scored_with_origin,
     score_mentions,
 )
 from sentiment.topics import WorkerTopics
@@ -47,9 +48,9 @@ the GIL, so the worker's event loop and heartbeats stalled)."""
 
 
 SCORE_ACTORS = 2
-"""Score agents sharing the one model thread: while one sends its batch's scores and waits for the
-broker's acknowledgement (its input offsets may be committed only then), the other's batch is already
-in the model. With one, the model stood idle for every send: the int8 worker carried 336-352
+"""Score agents sharing the one model thread: while one sends its batch's scores, waits for the
+broker's acknowledgement and stores them (its input offsets may be committed only then), the other's
+batch is already in the model. With one, the model stood idle for every send: the int8 worker carried 336-352
 mentions/s, with two 376-398 (6,000 tweets, an Intel Xeon with AMX). Offsets are committed up to
 the first unacknowledged one, so two batches finishing out of order lose nothing."""
 
@@ -111,18 +112,18 @@ def score_isolating_failures(
         return outcome
     except Exception:
         log.exception("batch of %d failed in the model; scoring one by one", len(mentions))
-    by_id = {(m.source, m.external_id): raw for m, raw in zip(mentions, messages, strict=False)}
-    for mention in mentions:
+    origins, outcome.origins = outcome.origins, []
+    for mention, origin in zip(mentions, origins, strict=True):
         try:
             outcome.scored.extend(score_mentions([mention], model, guess_language, tag_topics))
+            outcome.origins.append(origin)
         except Exception as exc:
-            raw = by_id.get((mention.source, mention.external_id), messages[0])
-            outcome.dead.append(dead_letter(raw, f"model failed: {exc!r}", "score"))
+            outcome.dead.append(dead_letter(origin, f"model failed: {exc!r}", "score"))
     return outcome
 
 
 def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
-    """The score and persist agents and the routing timer, on `app`."""
+    """The score agent and the routing timer, on `app`."""
     settings = deps.settings
     model = deps.model
     tagger = TopicTagger.from_config(deps.brands) if deps.brands is not None else None
@@ -147,11 +148,14 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
         outcome = await loop.run_in_executor(
             model_executor, score_isolating_failures, model, messages, tag_topics
         )
-        # Wait for the broker's acknowledgement before the offsets of this batch may be committed;
-        # a broker that refuses or times out pauses the stream and the batch is sent again.
-        await until_sent(
+        # The scores go to the broker and into the database side by side; the batch's offsets may
+        # be committed only when both are done. A broker that refuses or times out, or a database
+        # outage, pauses the stream and that step is tried again (the write is idempotent).
+        sent = until_sent(
             partial(_send_scored, outcome), f"sending {len(outcome.scored)} scored mentions", log
         )
+        stored, _ = await asyncio.gather(store(outcome), sent)
+        await deps.scored_feed.publish(stored)
 
     async def _send_scored(outcome: BatchOutcome) -> None:
         pending = await _send_dead(topics.dead_letters, outcome.dead)
@@ -159,24 +163,24 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             pending.append(await topics.scored_mentions.send(key=mention.key, value=mention.to_bytes()))
         await asyncio.gather(*pending)
 
-    @app.agent(topics.scored_mentions, name="persist_agent")
-    async def persist_agent(stream: AsyncIterable[Any]) -> None:
-        """mentions.scored.v1 -> database, idempotent on (source, external_id)."""
-        async for events in stream.take_events(200, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            await finish_even_if_stopped(persist_batch(events))
-
-    async def persist_batch(events: Sequence[EventT[Any]]) -> None:
-        pairs, dead = parse_scored_with_origin([_raw(e) for e in events])
-        if pairs:
-            scored = [mention for mention, _ in pairs]
-            origin = {id(mention): raw for mention, raw in pairs}
-            what = f"database write of {len(scored)} mentions"
-            # Transient failures pause and retry; mentions the database refuses are set aside.
-            saved = await until_done(db_executor, partial(writer.save, scored), what, log)
-            dead.extend(dead_letter(origin[id(m)], reason, "persist") for m, reason in saved.refused)
-            log.debug("persisted %d scored mentions (%d new)", len(scored), saved.inserted)
+    async def store(outcome: BatchOutcome) -> list[StoredMention]:
+        """Write the batch, idempotent on (source, external_id); mentions the database refuses for
+        their data go to the DLQ with its reason, the rest are returned."""
+        if not outcome.scored:
+            return []
+        what = f"database write of {len(outcome.scored)} mentions"
+        saved = await until_done(db_executor, partial(writer.save, outcome.scored), what, log)
+        refused = {id(mention): reason for mention, reason in saved.refused}
+        stored, dead = [], []
+        for mention, origin in zip(outcome.scored, outcome.origins, strict=True):
+            if id(mention) in refused:
+                dead.append(dead_letter(origin, refused[id(mention)], "persist"))
+            else:
+                stored.append(StoredMention(mention, origin.partition or 0))
+        log.debug("stored %d scored mentions (%d new)", len(stored), saved.inserted)
         if dead:
             await until_sent(partial(_send_dead_all, dead), f"dead-lettering {len(dead)} messages", log)
+        return stored
 
     async def _send_dead_all(letters: Sequence[DeadLetter]) -> None:
         await asyncio.gather(*await _send_dead(topics.dead_letters, letters))

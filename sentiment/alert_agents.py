@@ -1,12 +1,12 @@
-"""The stream's spike alerting: scored mentions -> event-time windows -> `alerts.v1` -> `alerts`
-table -> webhook and e-mail.
+"""The stream's spike alerting: stored mentions (handed over in process by the score agent) ->
+event-time windows -> `alerts.v1` -> `alerts` table -> webhook and e-mail.
 
 The detector (sentiment/spikes.py) is pure; this module feeds it and ships what it raises. On start
 it rebuilds the baselines from the database (the embedded broker keeps nothing across a restart)
 and the alerts already raised, so a restart neither forgets the usual level nor alerts twice.
 
-Windows are kept per worker: with several workers each sees its share of the partitions, so run the
-spike agent's app with one worker, or read the counts as a sample (see the README).
+Windows are kept per worker: with several workers each sees its share of the partitions, so run one
+worker where the spike counts matter, or read them as a sample (see the README).
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.brands import BrandsConfig
 from core.db.alerts import record_delivery, save_alerts
 from core.notify.alerts import deliver
-from core.retry import until_done
+from core.retry import until_done, until_sent
 from core.settings import Settings
-from schemas import Alert, ScoredMention
+from schemas import Alert
 from sentiment.alert_history import history_points, point_of
+from sentiment.scored_feed import StoredMention
 from sentiment.spikes import SpikeConfig, SpikeDetector
 from sentiment.topics import WorkerTopics
 
@@ -69,7 +70,7 @@ def _store_and_deliver(sessions: sessionmaker[Session], settings: Settings, aler
 
 
 def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
-    """The spike agent, its idle flush and the alert store, on `app`."""
+    """The spike detector (fed by the score agent), its idle flush and the alert store, on `app`."""
     settings = deps.settings
     sessions = deps.sessions
     detector = make_detector(settings, deps.brands)
@@ -89,26 +90,33 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             pending.append(await topics.alerts.send(key=(alert.brand or "").encode(), value=alert.to_bytes()))
         await asyncio.gather(*pending)
 
-    @app.agent(topics.scored_mentions, name="spike_agent")
-    async def spike_agent(stream: AsyncIterable[Any]) -> None:
-        """mentions.scored.v1 -> windows per (brand, source, topic) -> alerts.v1."""
-        if not rebuilt.is_set():
-            count = await until_done(executor, rebuild, "rebuilding the spike baselines", log)
-            log.info("spike baselines rebuilt from %d stored mentions", count)
-            rebuilt.set()
-        async for events in stream.take_events(500, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            raised: list[Alert] = []
-            wall = time.monotonic()
-            for event in events:
-                try:
-                    mention = ScoredMention.model_validate_json(event.message.value or b"")
-                except ValidationError:
-                    continue  # the persist agent dead-letters it
-                if mention.author.is_brand:
-                    continue  # the brand's own answers are not the customers' mood
-                raised.extend(detector.observe(point_of(mention), event.message.partition or 0, wall))
-            if raised:
-                await send(raised)
+    rebuilding = asyncio.Lock()
+
+    async def ensure_rebuilt() -> None:
+        async with rebuilding:
+            if not rebuilt.is_set():
+                count = await until_done(executor, rebuild, "rebuilding the spike baselines", log)
+                log.info("spike baselines rebuilt from %d stored mentions", count)
+                rebuilt.set()
+
+    async def observe(batch: Sequence[StoredMention]) -> None:
+        """Stored mentions -> windows per (brand, source, topic) -> alerts.v1."""
+        await ensure_rebuilt()
+        raised: list[Alert] = []
+        wall = time.monotonic()
+        for stored in batch:
+            if stored.mention.author.is_brand:
+                continue  # the brand's own answers are not the customers' mood
+            raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall))
+        if raised:
+            await until_sent(partial(send, raised), f"sending {len(raised)} alerts", log)
+
+    deps.scored_feed.subscribe(observe)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def rebuild_on_start() -> None:
+        """Rebuild at once, so the first batch does not wait for it (it would, if it came first)."""
+        await ensure_rebuilt()
 
     @app.timer(interval=10.0, name="spike_idle_flush")  # type: ignore[untyped-decorator]
     async def spike_idle_flush() -> None:

@@ -28,8 +28,12 @@ class RawMessage:
 
 @dataclass(slots=True)
 class BatchOutcome:
+    """What became of a batch. `origins[i]` is the message `scored[i]` came from (after parsing, the
+    message each parsed mention came from): its partition and bytes, should a later step refuse it."""
+
     scored: list[ScoredMention] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    origins: list[RawMessage] = field(default_factory=list)
 
 
 def dead_letter(message: RawMessage, error: str, stage: str) -> DeadLetter:
@@ -65,6 +69,7 @@ def parse_mentions(messages: Sequence[RawMessage]) -> tuple[list[Mention], Batch
             continue
         try:
             mentions.append(Mention.model_validate_json(message.value))
+            outcome.origins.append(message)
         except ValidationError as exc:
             outcome.dead.append(dead_letter(message, _short_validation_error(exc), "validate"))
     return mentions, outcome
@@ -96,23 +101,3 @@ def score_mentions(
             )
         )
     return scored
-
-
-def parse_scored(messages: Sequence[RawMessage]) -> tuple[list[ScoredMention], list[DeadLetter]]:
-    """Validate scored mentions read back from `mentions.scored.v1`."""
-    pairs, dead = parse_scored_with_origin(messages)
-    return [mention for mention, _ in pairs], dead
-
-
-def parse_scored_with_origin(
-    messages: Sequence[RawMessage],
-) -> tuple[list[tuple[ScoredMention, RawMessage]], list[DeadLetter]]:
-    """`parse_scored`, keeping each mention's message (to dead-letter it if the database refuses it)."""
-    pairs: list[tuple[ScoredMention, RawMessage]] = []
-    dead: list[DeadLetter] = []
-    for message in messages:
-        try:
-            pairs.append((ScoredMention.model_validate_json(message.value or b""), message))
-        except ValidationError as exc:
-            dead.append(dead_letter(message, _short_validation_error(exc), "persist"))
-    return pairs, dead

@@ -7,7 +7,7 @@ registers them on the app it is given, so nothing depends on which modules happe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Final
 
@@ -20,6 +20,7 @@ from sentiment import agents, alert_agents
 from sentiment.app import create_app
 from sentiment.model import NegativityModel
 from sentiment.persistence import AfterSave
+from sentiment.scored_feed import ScoredFeed
 from sentiment.topics import WorkerTopics
 
 AGENT_MODULES: Final[tuple[ModuleType, ...]] = (agents, alert_agents)
@@ -34,6 +35,7 @@ class WorkerDeps:
     sessions: sessionmaker[Session]
     brands: BrandsConfig | None = None
     after_save: AfterSave | None = None  # the desk's routing pass, handed in by the wiring
+    scored_feed: ScoredFeed = field(default_factory=ScoredFeed)  # stored batches, to the spike detector
 
 
 def build_worker_app(deps: WorkerDeps) -> faust.App:

@@ -130,8 +130,6 @@ def _manage(actor: Actor, views: dict[int, View], scope: Scope, filters: QueueFi
             )
 
 
-
-
 def queue_filters(actor: Actor, options: dict[str, list[str]]) -> tuple[Scope, QueueFilters]:
     """Draw the choice of threads; return the scope and filters chosen."""
     views = _choose_view(actor, options)

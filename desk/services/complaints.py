@@ -75,9 +75,7 @@ def complaint_topics(
     if len(texts) < 2:
         return [ComplaintTopic(_fallback(texts), len(texts), tuple(texts))] if texts else []
     return [
-        ComplaintTopic(
-            c.name, len(c.members), tuple(dict.fromkeys(texts[i] for i in c.members))[:examples]
-        )
+        ComplaintTopic(c.name, len(c.members), tuple(dict.fromkeys(texts[i] for i in c.members))[:examples])
         for c in complaint_clusters(texts, embed, max_topics, seed)
     ]
 

@@ -82,9 +82,7 @@ def _settle_one(session: Session, reply: ReplyRow, now: datetime, calendars: Cal
     thread, desk = found
     if is_survey_reply(session, reply.reply_id):
         # a survey question is not the agent's answer: no clock moves, the case keeps its status
-        audit.record(
-            session, "system", f"survey_{reply.status}", thread.id, at=now, reply_id=reply.reply_id
-        )
+        audit.record(session, "system", f"survey_{reply.status}", thread.id, at=now, reply_id=reply.reply_id)
         return None
     if reply.status == "failed":
         _failed(session, reply, thread, desk, now)

@@ -114,24 +114,85 @@ _INTENSIFIED: Final[dict[int, int]] = {5: 5, 4: 5, 3: 3, 2: 1, 1: 1}
 
 _WORDS: Final[dict[int, tuple[str, ...]]] = {
     5: (
-        "отлично", "отличный", "супер", "великолепно", "превосходно", "шикарно", "идеально",
-        "замечательно", "прекрасно", "восхитительно", "класс", "классно", "круто", "потрясающе",
-        "блестяще", "браво", "молодец", "молодцы", "безупречно", "лучший",
-        "excellent", "great", "awesome", "perfect", "amazing", "fantastic", "outstanding", "superb",
-        "brilliant", "wonderful", "super", "best",
+        "отлично",
+        "отличный",
+        "супер",
+        "великолепно",
+        "превосходно",
+        "шикарно",
+        "идеально",
+        "замечательно",
+        "прекрасно",
+        "восхитительно",
+        "класс",
+        "классно",
+        "круто",
+        "потрясающе",
+        "блестяще",
+        "браво",
+        "молодец",
+        "молодцы",
+        "безупречно",
+        "лучший",
+        "excellent",
+        "great",
+        "awesome",
+        "perfect",
+        "amazing",
+        "fantastic",
+        "outstanding",
+        "superb",
+        "brilliant",
+        "wonderful",
+        "super",
+        "best",
     ),
     4: ("хорошо", "неплохо", "доволен", "довольна", "good", "nice", "happy", "satisfied", "impressed"),
     3: (
-        "нормально", "норм", "нормуль", "нормас", "средненько", "сойдет", "средне", "удовлетворительно",
-        "терпимо", "fine", "meh", "average",
+        "нормально",
+        "норм",
+        "нормуль",
+        "нормас",
+        "средненько",
+        "сойдет",
+        "средне",
+        "удовлетворительно",
+        "терпимо",
+        "fine",
+        "meh",
+        "average",
     ),
     2: (
-        "плохо", "плоховато", "слабо", "разочарован", "недоволен", "недовольна",
-        "bad", "poor", "disappointing", "disappointed", "dissatisfied", "unhappy", "mediocre",
+        "плохо",
+        "плоховато",
+        "слабо",
+        "разочарован",
+        "недоволен",
+        "недовольна",
+        "bad",
+        "poor",
+        "disappointing",
+        "disappointed",
+        "dissatisfied",
+        "unhappy",
+        "mediocre",
     ),
     1: (
-        "ужасно", "ужас", "кошмар", "отвратительно", "отстой", "мерзко", "позор",
-        "terrible", "awful", "horrible", "worst", "disgusting", "useless", "pathetic", "rubbish",
+        "ужасно",
+        "ужас",
+        "кошмар",
+        "отвратительно",
+        "отстой",
+        "мерзко",
+        "позор",
+        "terrible",
+        "awful",
+        "horrible",
+        "worst",
+        "disgusting",
+        "useless",
+        "pathetic",
+        "rubbish",
     ),
 }
 _RECOMMEND: Final = ("порекомендую", "рекомендую", "посоветую", "советую", "recommend")
@@ -171,8 +232,30 @@ _HEDGED_NEGATION: Final = re.compile(
 _CONTRAST: Final = re.compile(r"\b(?:не|not)\s+[^\W\d_]+\s*,?\s+(?:а|but)\s+")
 _NEGATORS: Final = frozenset({"не", "ни", "нет", "ничего", "not", "never", "no", "nothing"})
 _SKIPPABLE: Final = frozenset(
-    {"очень", "совсем", "особо", "так", "уж", "слишком", "и", "все", "прям", "сильно",
-     "very", "so", "too", "that", "really", "the", "quite", "at", "all", "would", "will", "definitely"}
+    {
+        "очень",
+        "совсем",
+        "особо",
+        "так",
+        "уж",
+        "слишком",
+        "и",
+        "все",
+        "прям",
+        "сильно",
+        "very",
+        "so",
+        "too",
+        "that",
+        "really",
+        "the",
+        "quite",
+        "at",
+        "all",
+        "would",
+        "will",
+        "definitely",
+    }
 )
 _INTENSIFIERS: Final = frozenset({"очень", "very", "really", "совсем", "крайне", "extremely"})
 
@@ -246,18 +329,46 @@ _NOISE: Final[tuple[re.Pattern[str], ...]] = tuple(
     )
 )
 _NUMBER_WORDS: Final[dict[str, int]] = {
-    "ноль": 0, "один": 1, "одна": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5,
-    "шесть": 6, "семь": 7, "восемь": 8, "девять": 9, "десять": 10,
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10,
+    "ноль": 0,
+    "один": 1,
+    "одна": 1,
+    "два": 2,
+    "две": 2,
+    "три": 3,
+    "четыре": 4,
+    "пять": 5,
+    "шесть": 6,
+    "семь": 7,
+    "восемь": 8,
+    "девять": 9,
+    "десять": 10,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
 }
 _DENOMINATOR: Final = {"five": 5, "ten": 10, "пяти": 5, "десяти": 10}
 _WORDED_FRACTION: Final = re.compile(
     r"\b(" + "|".join(_NUMBER_WORDS) + r")\s+(?:out of|of|из)\s+(five|ten|пяти|десяти)\b"
 )
 _GRADES: Final = re.compile(r"\b(пятерк|пятерочк|четверк|четверочк|троечк|тройк|двойк|десятк)\w*")
-_GRADE_VALUE: Final = {"пятерк": 5, "пятерочк": 5, "четверк": 4, "четверочк": 4, "троечк": 3, "тройк": 3,
-                       "двойк": 2, "десятк": 10}
+_GRADE_VALUE: Final = {
+    "пятерк": 5,
+    "пятерочк": 5,
+    "четверк": 4,
+    "четверочк": 4,
+    "троечк": 3,
+    "тройк": 3,
+    "двойк": 2,
+    "десятк": 10,
+}
 _STAR_WORDS: Final = re.compile(
     r"\b(\d{1,2}|одн[ауы]|одну|две|два|три|четыре|пять|one|two|three|four|five)\s*"
     r"(?:звезд\w*|звёзд\w*|stars?)\b(?:\s*(?:из|of|out of)\s*5\b)?|\b(\d{1,2})\s*\*"
@@ -270,14 +381,72 @@ _RANGE: Final = re.compile(
 )
 _PLAIN: Final = re.compile(r"(?<![\w$€₽£#№+/-])(\d{1,2})(?![\w/])")
 _FOLLOW_OK: Final = frozenset(
-    {"из", "of", "out", "и", "and", "или", "or", "до", "to", "с", "конечно", "but", "но", "а", "за", "for",
-     "because", "потому", "спасибо", "thanks", "thank", "thx", "would", "will", "points", "point", "pts",
-     "plus", "from", "балл", "балла", "баллов", "однозначно", "definitely", "обязательно", "as", "как",
-     "nps", "csat", "ну", "же", "всё", "все"}
+    {
+        "из",
+        "of",
+        "out",
+        "и",
+        "and",
+        "или",
+        "or",
+        "до",
+        "to",
+        "с",
+        "конечно",
+        "but",
+        "но",
+        "а",
+        "за",
+        "for",
+        "because",
+        "потому",
+        "спасибо",
+        "thanks",
+        "thank",
+        "thx",
+        "would",
+        "will",
+        "points",
+        "point",
+        "pts",
+        "plus",
+        "from",
+        "балл",
+        "балла",
+        "баллов",
+        "однозначно",
+        "definitely",
+        "обязательно",
+        "as",
+        "как",
+        "nps",
+        "csat",
+        "ну",
+        "же",
+        "всё",
+        "все",
+    }
 )
 _PREV_BAD: Final = frozenset(
-    {"в", "во", "после", "через", "к", "около", "примерно", "at", "in", "after", "by", "around", "since",
-     "about", "on", "until", "till"}
+    {
+        "в",
+        "во",
+        "после",
+        "через",
+        "к",
+        "около",
+        "примерно",
+        "at",
+        "in",
+        "after",
+        "by",
+        "around",
+        "since",
+        "about",
+        "on",
+        "until",
+        "till",
+    }
 )
 _WORD: Final = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
@@ -383,8 +552,13 @@ def _star_count(word: str) -> int:
 
 def _take_range(match: re.Match[str], items: list[tuple[int, _Item]]) -> str:
     groups = match.groups()
-    low, high = (groups[0], groups[1]) if groups[0] else (groups[2], groups[3]) if groups[2] else (
-        groups[4], groups[6])
+    low, high = (
+        (groups[0], groups[1])
+        if groups[0]
+        else (groups[2], groups[3])
+        if groups[2]
+        else (groups[4], groups[6])
+    )
     a, b = int(low), int(high)
     if b == a + 1:
         items.append((match.start(), _Item(a, None)))

@@ -19,8 +19,8 @@ from core.db.engine import make_engine
 from core.settings import Settings
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
-from schemas import Author, DeadLetter, Mention
-from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW
+from schemas import Author, DeadLetter, Mention, ScoredMention
+from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW, MENTIONS_SCORED
 from sentiment.openvino_export import served_precision
 from tests.support import DATA_DIR, WorkerStarter, count_rows, needs_data, wait_until, worker_env
 
@@ -166,3 +166,19 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
         assert expected_hint in letter.error, letter.error
         assert letter.topic == MENTIONS_RAW and letter.offset is not None
     assert count_rows(sqlite_url) == len(good)
+
+    # The scores are also on mentions.scored.v1, for consumers outside the worker: each good
+    # mention once, with the label the database holds.
+    scored = KafkaConsumer(
+        MENTIONS_SCORED,
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"scored-reader-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=15_000,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=2_000,
+    )
+    on_topic = [ScoredMention.model_validate_json(record.value) for record in scored]
+    scored.close()
+    assert sorted(m.external_id for m in on_topic) == sorted(m.external_id for m in good)
+    assert {m.external_id: m.label for m in on_topic} == labels

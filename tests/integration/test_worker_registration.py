@@ -56,8 +56,6 @@ def test_the_built_worker_consumes_every_topic_of_the_stream(worker_app: faust.A
     consumed = {name: set(agent.channel.topics) for name, agent in worker_app.agents.items()}
     assert consumed == {
         "score_agent": {topics.MENTIONS_RAW},
-        "persist_agent": {topics.MENTIONS_SCORED},
-        "spike_agent": {topics.MENTIONS_SCORED},
         "alert_store_agent": {topics.ALERTS},
     }
 
@@ -67,4 +65,3 @@ def test_two_score_agents_keep_the_model_busy_while_scores_are_sent(worker_app: 
     mentions/s); loss and doubling with both at work are covered by the kill, SIGTERM and database
     outage tests, which run this worker."""
     assert worker_app.agents["score_agent"].concurrency == SCORE_ACTORS == 2
-    assert worker_app.agents["persist_agent"].concurrency == 1  # one database writer, batches in order

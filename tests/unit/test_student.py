@@ -20,6 +20,7 @@ def _model_copy(folder: Path) -> Path:
     shutil.copyfile(MODEL_FILE, path)
     return path
 
+
 # On ONNX Runtime the fast path's form of a model is its distilled student: `auto` looks for one.
 ONNX_RUNTIME_AUTO = Settings(inference="auto", model=None, quantize=None, fast_runtime="onnxruntime")
 
