@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -111,3 +112,28 @@ def mixed_real_tweets(n: int) -> list[str]:
     texts = [t for pair in itertools.zip_longest(russian, english) for t in pair if t]
     assert len(texts) == n
     return texts
+
+
+def read_topic(bootstrap: str, topic: str, want: int | None = None, idle_ms: int = 15_000) -> list[Any]:
+    """The records of `topic` from its start, in a fresh consumer group: `want` of them, or all that
+    came before `idle_ms` passed without one."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"reader-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=idle_ms,
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=2_000,
+    )
+    records: list[Any] = []
+    try:
+        for record in consumer:
+            records.append(record)
+            if len(records) == want:
+                break
+    finally:
+        consumer.close()
+    return records

@@ -6,12 +6,11 @@ import itertools
 import json
 import re
 import signal
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 from sqlalchemy import text
 
 from core.bus.producer import MentionProducer, ensure_topics
@@ -22,7 +21,15 @@ from mentiondesk.broker import EmbeddedBroker
 from schemas import Author, DeadLetter, Mention, ScoredMention
 from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW, MENTIONS_SCORED
 from sentiment.openvino_export import served_precision
-from tests.support import DATA_DIR, WorkerStarter, count_rows, needs_data, wait_until, worker_env
+from tests.support import (
+    DATA_DIR,
+    WorkerStarter,
+    count_rows,
+    needs_data,
+    read_topic,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -143,21 +150,9 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
     labels = dict(_rows(sqlite_url, "SELECT external_id, label FROM mentions"))
     assert labels["good-0"] == "negative" and labels["good-1"] == "positive", labels
 
-    consumer = KafkaConsumer(
-        MENTIONS_DLQ,
-        bootstrap_servers=broker.bootstrap,
-        group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=15_000,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=2_000,
-    )
-    letters: list[DeadLetter] = []
-    for record in consumer:
-        letters.append(DeadLetter.model_validate_json(record.value))
-        if len(letters) == len(bad):
-            break
-    consumer.close()
+    letters = [
+        DeadLetter.model_validate_json(r.value) for r in read_topic(broker.bootstrap, MENTIONS_DLQ, len(bad))
+    ]
 
     assert len(letters) == len(bad)
     assert sorted(letter.payload.encode() for letter in letters) == sorted(b for b, _ in bad)
@@ -169,16 +164,8 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
 
     # The scores are also on mentions.scored.v1, for consumers outside the worker: each good
     # mention once, with the label the database holds.
-    scored = KafkaConsumer(
-        MENTIONS_SCORED,
-        bootstrap_servers=broker.bootstrap,
-        group_id=f"scored-reader-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=15_000,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=2_000,
-    )
-    on_topic = [ScoredMention.model_validate_json(record.value) for record in scored]
-    scored.close()
+    on_topic = [
+        ScoredMention.model_validate_json(r.value) for r in read_topic(broker.bootstrap, MENTIONS_SCORED)
+    ]
     assert sorted(m.external_id for m in on_topic) == sorted(m.external_id for m in good)
     assert {m.external_id: m.label for m in on_topic} == labels

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,7 @@ from core.bus.producer import BrokerUnavailable, MentionProducer, ensure_topics
 from mentiondesk.broker import EmbeddedBroker, free_port
 from schemas import Author, Mention
 from schemas.topics import ALL_TOPICS, MENTIONS_RAW
+from tests.support import read_topic
 
 
 def test_a_dead_broker_gives_a_clear_error() -> None:
@@ -51,21 +51,10 @@ def test_mentions_of_one_thread_share_a_partition_in_order(broker: EmbeddedBroke
     with MentionProducer(broker.bootstrap) as producer:
         assert producer.send_all(mentions) == 15
 
-    consumer = KafkaConsumer(
-        MENTIONS_RAW,
-        bootstrap_servers=broker.bootstrap,
-        group_id=f"g-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest",
-        consumer_timeout_ms=10_000,
-        session_timeout_ms=6_000,
-        heartbeat_interval_ms=2_000,
-    )
-    received: list[tuple[int, Mention]] = []
-    for record in consumer:
-        received.append((record.partition, Mention.model_validate_json(record.value)))
-        if len(received) == len(mentions):
-            break
-    consumer.close()
+    received = [
+        (r.partition, Mention.model_validate_json(r.value))
+        for r in read_topic(broker.bootstrap, MENTIONS_RAW, len(mentions), idle_ms=10_000)
+    ]
 
     assert sorted(m.external_id for _, m in received) == sorted(m.external_id for m in mentions)
     for thread in ("vk:t1", "vk:t2", "vk:t3"):
