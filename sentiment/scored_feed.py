@@ -8,10 +8,13 @@ the contract for consumers outside the worker.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from schemas import ScoredMention
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +32,12 @@ Subscriber = Callable[[Sequence[StoredMention]], Awaitable[None]]
 @dataclass(slots=True)
 class ScoredFeed:
     """Subscribers called in turn, awaited, for every stored batch: the batch's offsets are committed
-    only after every subscriber has returned, so what they do with it is at-least-once too."""
+    only after every subscriber has returned, so what they do with it is at-least-once too.
+
+    A subscriber retries its own transient faults; one that raises is logged and skipped for that
+    batch: the mentions are stored already, and an escaped exception would stop the score agent for
+    good (Faust does not restart a crashed agent), so a fault in what follows the stream would
+    halt the stream itself."""
 
     subscribers: list[Subscriber] = field(default_factory=list)
 
@@ -40,4 +48,11 @@ class ScoredFeed:
         if not batch:
             return
         for subscriber in self.subscribers:
-            await subscriber(batch)
+            try:
+                await subscriber(batch)
+            except Exception:
+                log.exception("%s failed on a batch of %d stored mentions", _name(subscriber), len(batch))
+
+
+def _name(subscriber: Subscriber) -> str:
+    return getattr(subscriber, "__qualname__", repr(subscriber))
