@@ -30,6 +30,7 @@ from sentiment.scoring import (
     dead_letter,
     parse_mentions,
     score_mentions,
+    split_refused,
 )
 from sentiment.topics import WorkerTopics
 from sentiment.topics_rules import TopicTagger
@@ -170,13 +171,7 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             return []
         what = f"database write of {len(outcome.scored)} mentions"
         saved = await until_done(db_executor, partial(writer.save, outcome.scored), what, log)
-        refused = {id(mention): reason for mention, reason in saved.refused}
-        stored, dead = [], []
-        for mention, origin in zip(outcome.scored, outcome.origins, strict=True):
-            if id(mention) in refused:
-                dead.append(dead_letter(origin, refused[id(mention)], "persist"))
-            else:
-                stored.append(StoredMention(mention, origin.partition or 0))
+        stored, dead = split_refused(outcome, saved.refused)
         log.debug("stored %d scored mentions (%d new)", len(stored), saved.inserted)
         if dead:
             await until_sent(partial(_send_dead_all, dead), f"dead-lettering {len(dead)} messages", log)

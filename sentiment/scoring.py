@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from schemas import DeadLetter, LabelProbs, Mention, ScoredMention
 from schemas.mention import Language
 from sentiment.model import NegativityModel
+from sentiment.scored_feed import StoredMention
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +102,19 @@ def score_mentions(
             )
         )
     return scored
+
+
+def split_refused(
+    outcome: BatchOutcome, refused: Sequence[tuple[ScoredMention, str]]
+) -> tuple[list[StoredMention], list[DeadLetter]]:
+    """After the batch's write: the stored mentions (with their message's partition), and a dead letter
+    for each one the database refused, holding the raw message it came from and the database's reason."""
+    reasons = {id(mention): reason for mention, reason in refused}
+    stored: list[StoredMention] = []
+    dead: list[DeadLetter] = []
+    for mention, origin in zip(outcome.scored, outcome.origins, strict=True):
+        if id(mention) in reasons:
+            dead.append(dead_letter(origin, reasons[id(mention)], "persist"))
+        else:
+            stored.append(StoredMention(mention, origin.partition or 0))
+    return stored, dead

@@ -545,13 +545,8 @@ class DeadLetterReader:
 
 
 def letter_tag(letter: DeadLetter) -> str | None:
-    """The case a dead letter is about: the raw message's key, or (a mention the database refused,
-    read back from the scored topic keyed by thread) the external_id of its payload."""
-    if letter.stage == "persist":
-        try:
-            return str(json.loads(letter.payload)["external_id"])
-        except (ValueError, KeyError, TypeError):
-            return None
+    """The case a dead letter is about: the raw message's key (every stage dead-letters the message
+    as it was read from the raw topic, a mention the database refused included)."""
     return letter.key
 
 

@@ -2,7 +2,7 @@
 
 Transactions: every function here works inside the caller's session and never commits; the caller
 commits (or rolls back). `persist_batch` is the one exception: it opens, commits and retries a
-session of its own and is what the Faust persist agent should call.
+session of its own and is what the worker's score agent calls to store a batch.
 """
 
 from __future__ import annotations

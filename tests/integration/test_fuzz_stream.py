@@ -79,7 +79,7 @@ def _check_expectation(case: Case, row: Row | None, letter: DeadLetter | None) -
     if letter is not None and not letter.error.strip():
         return f"{case.tag} ({case.kind}): dead letter without a reason"
     raw = case.value.decode("utf-8", errors="replace")
-    if letter is not None and letter.stage != "persist" and not raw.startswith(letter.payload):
+    if letter is not None and not raw.startswith(letter.payload):
         return f"{case.tag} ({case.kind}): the dead letter's payload is not the message (or its start)"
     if case.expect in (Expect.STORED, Expect.SANITISED):
         if row is None:

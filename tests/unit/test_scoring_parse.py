@@ -2,7 +2,8 @@ import json
 from datetime import UTC, datetime
 
 from schemas import Author, Mention
-from sentiment.scoring import RawMessage, parse_mentions
+from sentiment.scoring import RawMessage, parse_mentions, split_refused
+from tests.factories import scored_mention
 
 
 def _raw(value: bytes | None, offset: int) -> RawMessage:
@@ -31,3 +32,33 @@ def test_malformed_messages_become_dead_letters_with_the_original_bytes() -> Non
     assert "source: Field required" in outcome.dead[2].error
     assert outcome.dead[2].payload == '{"text": "only text"}'
     assert all(d.stage == "validate" and d.key == "k" for d in outcome.dead)
+
+
+def test_a_mention_the_database_refuses_is_dead_lettered_as_the_message_it_came_from() -> None:
+    at = datetime.now(UTC)
+    mentions = [
+        Mention(
+            source="vk",
+            external_id=f"m{i}",
+            thread_key=f"vk:t{i}",
+            author=Author(id="u"),
+            text=f"текст {i}",
+            created_at=at,
+        )
+        for i in range(3)
+    ]
+    messages = [
+        RawMessage(value=m.to_bytes(), topic="mentions.raw.v1", partition=i, offset=10 + i, key=m.key)
+        for i, m in enumerate(mentions)
+    ]
+    parsed, outcome = parse_mentions([messages[0], _raw(b"{broken", 99), messages[1], messages[2]])
+    assert outcome.origins == messages  # each parsed mention's own message, the broken one left out
+    outcome.scored = [scored_mention(m.external_id, text=m.text) for m in parsed]
+
+    stored, dead = split_refused(outcome, [(outcome.scored[1], "database refused the mention: too big")])
+
+    assert [(s.mention.external_id, s.partition) for s in stored] == [("m0", 0), ("m2", 2)]
+    assert len(dead) == 1
+    letter = dead[0]
+    assert (letter.stage, letter.offset, letter.partition) == ("persist", 11, 1)
+    assert letter.payload == mentions[1].to_bytes().decode() and letter.error.endswith("too big")
