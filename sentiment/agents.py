@@ -141,9 +141,15 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
         # Take up to batch_take; the model runs them length-sorted in batches of batch_size, which
         # pads far less than one batch in arrival order.
         async for events in stream.take_events(settings.batch_take, within=settings.batch_window_s):  # type: ignore[attr-defined]
-            await finish_even_if_stopped(score_batch(events))
+            await finish_even_if_stopped(score_batch(events, deps.scored_feed.ticket()))
 
-    async def score_batch(events: Sequence[EventT[Any]]) -> None:
+    async def score_batch(events: Sequence[EventT[Any]], ticket: int) -> None:
+        try:
+            await score_store_and_hand_on(events, ticket)
+        finally:
+            deps.scored_feed.release(ticket)  # a batch that failed holds up none behind it
+
+    async def score_store_and_hand_on(events: Sequence[EventT[Any]], ticket: int) -> None:
         loop = asyncio.get_running_loop()
         messages = [_raw(e) for e in events]
         outcome = await loop.run_in_executor(
@@ -156,7 +162,7 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             partial(_send_scored, outcome), f"sending {len(outcome.scored)} scored mentions", log
         )
         stored, _ = await asyncio.gather(store(outcome), sent)
-        await deps.scored_feed.publish(stored)
+        await deps.scored_feed.publish(stored, ticket)
 
     async def _send_scored(outcome: BatchOutcome) -> None:
         pending = await _send_dead(topics.dead_letters, outcome.dead)

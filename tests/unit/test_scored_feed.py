@@ -48,8 +48,8 @@ def test_every_subscriber_gets_every_batch_in_order() -> None:
 
     async def publish_all() -> None:
         for batch in batches:
-            await feed.publish(batch)
-        await feed.publish([])  # nothing stored: nobody is called
+            await feed.publish(batch, feed.ticket())
+        await feed.publish([], feed.ticket())  # nothing stored: nobody is called
 
     asyncio.run(publish_all())
     assert seen["first"] == seen["second"] == [["m0", "m1"], ["m2"]]
@@ -72,8 +72,8 @@ def test_a_failing_subscriber_is_logged_and_the_next_batch_still_flows(
     feed.subscribe(healthy)
 
     async def publish_two() -> None:
-        await feed.publish([_stored(0)])
-        await feed.publish([_stored(1)])
+        await feed.publish([_stored(0)], feed.ticket())
+        await feed.publish([_stored(1)], feed.ticket())
 
     with caplog.at_level(logging.ERROR, logger="sentiment.scored_feed"):
         asyncio.run(publish_two())
@@ -81,3 +81,28 @@ def test_a_failing_subscriber_is_logged_and_the_next_batch_still_flows(
     failures = [r for r in caplog.records if "failed on a batch of 1 stored mentions" in r.getMessage()]
     assert len(failures) == 1 and "broken" in failures[0].getMessage()
     assert failures[0].exc_info is not None and "detector bug" in str(failures[0].exc_info[1])
+
+
+def test_batches_reach_subscribers_in_the_order_they_were_taken_whichever_finished_first() -> None:
+    """Two score agents: the batch taken second may be stored first; the spike detector must still
+    see the first one first (its watermark would drop the earlier mentions as late)."""
+    feed = ScoredFeed()
+    seen: list[str] = []
+
+    async def record(batch: Sequence[StoredMention]) -> None:
+        seen.extend(s.mention.external_id for s in batch)
+
+    feed.subscribe(record)
+
+    async def two_agents() -> None:
+        first, second, third = feed.ticket(), feed.ticket(), feed.ticket()
+        later = asyncio.create_task(feed.publish([_stored(2)], second))
+        await asyncio.sleep(0.01)
+        assert seen == []  # held back until the batch taken before it is handed over
+        await feed.publish([_stored(0), _stored(1)], first)
+        await later
+        feed.release(third)  # a batch that failed before it was stored: nothing waits on it
+        await asyncio.wait_for(feed.publish([_stored(3)], feed.ticket()), timeout=1)
+
+    asyncio.run(two_agents())
+    assert seen == ["m0", "m1", "m2", "m3"]
