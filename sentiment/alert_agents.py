@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -103,11 +103,11 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
         """Stored mentions -> windows per (brand, source, topic) -> alerts.v1."""
         await ensure_rebuilt()
         raised: list[Alert] = []
-        wall = time.monotonic()
+        wall, now = time.monotonic(), datetime.now(UTC)
         for stored in batch:
             if stored.mention.author.is_brand:
                 continue  # the brand's own answers are not the customers' mood
-            raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall))
+            raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall, now))
         if raised:
             await until_sent(partial(send, raised), f"sending {len(raised)} alerts", log)
 

@@ -103,12 +103,19 @@ class SpikeDetector:
 
     # ------------------------------------------------------------------ input
 
-    def observe(self, point: Point, partition: int = 0, wall: float = 0.0) -> list[Alert]:
-        """Count one mention and judge every window the watermark has closed since."""
+    def observe(
+        self, point: Point, partition: int = 0, wall: float = 0.0, now: datetime | None = None
+    ) -> list[Alert]:
+        """Count one mention and judge every window the watermark has closed since.
+
+        `now` (the caller's clock) caps how far the mention moves its partition's watermark: the
+        contracts accept a mention dated up to a day ahead, and one such mention on the only active
+        partition would otherwise close the present's windows, every mention after it dropped as late."""
         self.windows.add(point)
+        event_time = point.created_at if now is None else min(point.created_at, now)
         seen = self._partitions.get(partition)
-        if seen is None or point.created_at > seen[0]:
-            self._partitions[partition] = (point.created_at, wall)
+        if seen is None or event_time > seen[0]:
+            self._partitions[partition] = (event_time, wall)
         else:
             self._partitions[partition] = (seen[0], wall)
         return self.advance(wall)

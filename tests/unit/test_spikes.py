@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sentiment.spikes import SpikeConfig, SpikeDetector
@@ -111,6 +112,32 @@ def test_out_of_order_partitions_and_redeliveries_change_nothing() -> None:
     assert [(a.alert_id, a.negative_count, a.total_count) for a in alerts] == [
         (a.alert_id, a.negative_count, a.total_count) for a in in_order
     ]
+
+
+def test_one_mention_dated_a_day_ahead_does_not_blind_the_detector() -> None:
+    """Live: each mention observed a minute after it was written, on one partition. One mention dated
+    23 hours ahead (the contracts accept up to a day) must not close the present's windows: the burst
+    after it is still caught, and every alert is as it is without that mention."""
+    points = sorted(_stream() + _burst(), key=lambda p: p.created_at)
+    at = next(i for i, p in enumerate(points) if p.created_at > START + timedelta(hours=9))
+    far = replace(
+        points[at], mention_id="vk:acme-far", created_at=points[at].created_at + timedelta(hours=23)
+    )
+
+    def live(stream: list[Point]) -> list[tuple[datetime, int]]:
+        detector = SpikeDetector()
+        alerts = []
+        clock = START
+        for point in stream:
+            if point is not far:
+                clock = point.created_at + timedelta(minutes=1)
+            alerts.extend(detector.observe(point, partition=0, now=clock))
+        alerts.extend(detector.flush())
+        return [(a.window_start, a.negative_count) for a in alerts]
+
+    expected = live(points)
+    assert START + timedelta(hours=10) in [start for start, _ in expected]  # the burst's window
+    assert live([*points[:at], far, *points[at:]]) == expected
 
 
 def test_rebuilt_baselines_still_catch_a_burst_and_do_not_repeat_an_old_alert() -> None:
