@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Sequence, Set
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import faust
+from faust.types import TP
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,9 +78,11 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
     rebuilt = asyncio.Event()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="md-alerts")
 
+    started = datetime.now(UTC)
+
     def rebuild() -> int:
         with sessions() as session:
-            points, alerted = history_points(session, REBUILD_SPAN)
+            points, alerted = history_points(session, REBUILD_SPAN, stored_before=started)
         detector.rebuild(points, alerted)
         return len(points)
 
@@ -104,14 +107,28 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
         await ensure_rebuilt()
         raised: list[Alert] = []
         wall, now = time.monotonic(), datetime.now(UTC)
+        late_before = detector.windows.late
         for stored in batch:
             if stored.mention.author.is_brand:
                 continue  # the brand's own answers are not the customers' mood
             raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall, now))
+        if detector.windows.late > late_before:
+            log.warning(
+                "%d mentions came after their spike window had closed and were not counted in it",
+                detector.windows.late - late_before,
+            )
         if raised:
             await until_sent(partial(send, raised), f"sending {len(raised)} alerts", log)
 
     deps.scored_feed.subscribe(observe)
+    raw_topic = topics.raw_mentions.get_topic_name()
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def expect_assigned(_app: faust.App, assigned: Set[TP], **_: Any) -> None:
+        """Every partition of the raw topic this worker now reads holds the spike watermark until
+        it has been read (or stays quiet): otherwise the first partitions fetched close the windows
+        the others' mentions belong to."""
+        detector.expect((tp.partition for tp in assigned if tp.topic == raw_topic), time.monotonic())
 
     @app.task  # type: ignore[untyped-decorator]
     async def rebuild_on_start() -> None:

@@ -15,12 +15,15 @@ from sentiment.windowing import Point
 
 
 def history_points(
-    session: Session, span: timedelta
+    session: Session, span: timedelta, stored_before: datetime
 ) -> tuple[list[Point], list[tuple[str | None, datetime]]]:
-    """Customer mentions of the last `span` before the newest stored one (event time, so a replayed
-    day works), oldest first, and the (brand, window_end) of alerts already raised in that span:
-    what the spike detector needs to rebuild its baselines after a restart."""
-    newest = session.scalar(select(func.max(Mention.created_at)))
+    """Customer mentions stored before `stored_before` (the worker's start) of the last `span`
+    before the newest of them (event time, so a replayed day works), oldest first, and the
+    (brand, window_end) of alerts already raised in that span: what the spike detector needs to
+    rebuild its baselines after a restart. What the worker stores itself reaches the detector
+    through the stream: read here too, its windows would be closed without being judged."""
+    stored = Mention.stored_at < stored_before
+    newest = session.scalar(select(func.max(Mention.created_at)).where(stored))
     if newest is None:
         return [], []
     since = newest - span
@@ -35,7 +38,7 @@ def history_points(
             Mention.negativity,
             Mention.text,
         )
-        .where(Mention.created_at >= since, Mention.is_brand.is_(False))
+        .where(Mention.created_at >= since, Mention.is_brand.is_(False), stored)
         .order_by(Mention.created_at)
     )
     points = [

@@ -13,7 +13,10 @@ last one. Spike windows stay out of the baseline, so a long incident does not ra
 
 Windows close on a watermark: per Kafka partition the newest event time seen, the slowest partition
 wins, minus `lateness`; a partition quiet for `idle_after` (wall time, passed in by the caller) stops
-holding the others back. Events older than the watermark are counted as late and dropped.
+holding the others back. A partition the worker reads (`expect`) but has not seen yet holds the
+watermark too: a first fetch may bring some partitions' whole backlog before the others', and their
+newest time would close the windows the others' mentions belong to. Events older than the watermark
+are counted as late and dropped.
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ class SpikeDetector:
     windows: Windows = field(init=False)
     _baselines: dict[Key, _Baseline] = field(default_factory=dict, init=False)
     _brands: dict[str, _BrandState] = field(default_factory=dict, init=False)
-    _partitions: dict[int, tuple[datetime, float]] = field(default_factory=dict, init=False)
+    # partition -> (newest event time seen, None before the first; wall time of the last mention)
+    _partitions: dict[int, tuple[datetime | None, float]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.windows = Windows(self.spec)
@@ -114,11 +118,21 @@ class SpikeDetector:
         self.windows.add(point)
         event_time = point.created_at if now is None else min(point.created_at, now)
         seen = self._partitions.get(partition)
-        if seen is None or event_time > seen[0]:
+        if seen is None or seen[0] is None or event_time > seen[0]:
             self._partitions[partition] = (event_time, wall)
         else:
             self._partitions[partition] = (seen[0], wall)
         return self.advance(wall)
+
+    def expect(self, partitions: Iterable[int], wall: float) -> None:
+        """The partitions this worker reads now (after each rebalance): one not seen yet holds the
+        watermark back until it has been quiet for `idle_after` since it was assigned; one no longer
+        assigned stops holding it (another worker reads it)."""
+        assigned = set(partitions)
+        for partition in set(self._partitions) - assigned:
+            del self._partitions[partition]
+        for partition in assigned:
+            self._partitions.setdefault(partition, (None, wall))
 
     def advance(self, wall: float) -> list[Alert]:
         """Close what the watermark allows (call it on a timer too, so quiet partitions time out)."""
@@ -129,7 +143,12 @@ class SpikeDetector:
         if not self._partitions:
             return None
         active = [t for t, seen_at in self._partitions.values() if wall - seen_at < self.idle_after]
-        newest = min(active) if active else max(t for t, _ in self._partitions.values())
+        if None in active:
+            return None  # an assigned partition has not been read yet
+        seen = [t for t, _ in self._partitions.values() if t is not None]
+        if not seen:
+            return None
+        newest = min(t for t in active if t is not None) if active else max(seen)
         return newest - self.lateness
 
     def flush(self) -> list[Alert]:

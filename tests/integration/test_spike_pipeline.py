@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.bus.producer import MentionProducer, ensure_topics
 from core.db.engine import make_engine, make_session_factory
+from core.db.models import Mention as MentionRow
 from core.db.models_analytics import AlertRow
 from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
@@ -55,6 +56,18 @@ def write_replay_file(path: Path) -> None:
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "source": "twitter", "author": f"c{row['id']}"})
+
+
+def stored_negative(url: str, external_ids: set[str]) -> int:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = session.execute(select(MentionRow.external_id, MentionRow.label))
+            return sum(
+                1 for external_id, label in rows if external_id in external_ids and label == "negative"
+            )
+    finally:
+        engine.dispose()
 
 
 def burst_mentions() -> list[Mention]:
@@ -134,6 +147,13 @@ def test_a_burst_in_a_replayed_day_raises_one_alert_delivered_everywhere(
         burst_ids = {f"twitter:{m.external_id}" for m in burst}
         assert set(alert.sample_mention_ids) & burst_ids
         assert alert.negative_share > alert.baseline_share
+        # Every acme mention of the window is counted, whichever partition was fetched first, and
+        # the baseline holds every quarter hour since 14:00.
+        in_window = [m for m in acme + burst if alert.window_start <= m.created_at < alert.window_end]
+        assert alert.total_count == len(in_window)
+        assert alert.negative_count == stored_negative(sqlite_url, {m.external_id for m in in_window})
+        assert alert.baseline_windows == 24
+        assert "not counted" not in (tmp_path / "worker-0.log").read_text(encoding="utf-8")
         assert rows[0].webhook_status == "sent 200" and rows[0].email_status == "sent"
 
         assert len(posts) == 1 and posts[0]["alert"]["alert_id"] == alert.alert_id

@@ -114,6 +114,38 @@ def test_out_of_order_partitions_and_redeliveries_change_nothing() -> None:
     ]
 
 
+def test_partitions_fetched_one_pair_after_the_other_change_nothing() -> None:
+    """A worker's first fetch may bring two partitions' whole backlog before the other two's: the
+    assigned partitions not read yet hold the windows open, so nothing is dropped as late."""
+    points = sorted(_stream() + _burst(), key=lambda p: p.created_at)
+    in_order = _run(SpikeDetector(), points, partitions=4)
+    by_partition = {n: [p for i, p in enumerate(points) if i % 4 == n] for n in range(4)}
+    detector = SpikeDetector()
+    detector.expect(range(4), wall=0.0)
+    alerts = []
+    for n in (0, 2, 1, 3):
+        for point in by_partition[n]:
+            alerts.extend(detector.observe(point, partition=n, wall=1.0))
+    alerts.extend(detector.flush())
+    assert detector.windows.late == 0
+    assert [(a.alert_id, a.negative_count, a.total_count) for a in alerts] == [
+        (a.alert_id, a.negative_count, a.total_count) for a in in_order
+    ]
+
+
+def test_an_assigned_partition_holds_the_watermark_only_until_it_proves_quiet_or_is_revoked() -> None:
+    point = _stream()[0]
+    detector = SpikeDetector(idle_after=60.0)
+    detector.expect([0, 1], wall=0.0)
+    detector.observe(point, partition=0, wall=1.0)
+    assert detector.watermark(wall=59.0) is None  # partition 1 may still bring older mentions
+    assert detector.watermark(wall=61.0) == point.created_at - detector.lateness
+    detector.expect([0, 1, 2], wall=100.0)  # a rebalance: 2 joins, 0 and 1 keep what they had
+    assert detector.watermark(wall=101.0) is None
+    detector.expect([0], wall=102.0)  # 1 and 2 go to another worker
+    assert detector.watermark(wall=103.0) == point.created_at - detector.lateness
+
+
 def test_one_mention_dated_a_day_ahead_does_not_blind_the_detector() -> None:
     """Live: each mention observed a minute after it was written, on one partition. One mention dated
     23 hours ahead (the contracts accept up to a day) must not close the present's windows: the burst
