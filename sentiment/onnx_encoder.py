@@ -34,6 +34,8 @@ class OnnxEncoder:
     runtime = "onnxruntime fp32"
     pad_multiple = 1
     """Batches are padded to a multiple of this many tokens (1: to the longest text)."""
+    row_multiple = 1
+    """Batches of more than two texts are filled up to a multiple of this many rows (1: as they are)."""
 
     def __init__(
         self, export: ExportInfo, tokenizer_folder: Path, max_length: int, batch_size: int, threads: int
@@ -77,7 +79,8 @@ class OnnxEncoder:
             seqs = self.tokenize(texts)
 
             def run(batch: list[int]) -> F32Array:
-                return self._run(pad_batch([seqs[i] for i in batch], self.pad_id, self.pad_multiple))
+                rows = fill_rows([seqs[i] for i in batch], self.row_multiple)
+                return self._run(pad_batch(rows, self.pad_id, self.pad_multiple))[: len(batch)]
 
             embed_side_by_side(
                 seqs,
@@ -89,3 +92,10 @@ class OnnxEncoder:
                 progress=progress,
             )
         return out
+
+
+def fill_rows(rows: list[list[int]], multiple: int) -> list[list[int]]:
+    """`rows`, and copies of the last one up to a multiple of `multiple` rows when there are more
+    than two (one or two texts stay as they are: filling them would double or quadruple the work)."""
+    missing = -len(rows) % multiple if len(rows) > 2 else 0
+    return rows + [rows[-1]] * missing

@@ -127,6 +127,27 @@ def test_padding_to_steps_of_8_tokens_changes_no_label(int8_model: E5HeadModel) 
     assert labels == [s.label for s in int8_model.scores_from_embeddings(exact, texts)]
 
 
+def test_batches_filled_to_a_multiple_of_4_rows_change_no_label(int8_model: E5HeadModel) -> None:
+    """OpenVINO runs batches of more than two texts filled with copies of their last row up to a
+    multiple of 4 (few shapes to prepare kernels for); the copies are dropped, and each text's
+    embedding is the one it gets in a batch of its own size."""
+    encoder = int8_model.encoder
+    assert isinstance(encoder, OpenVinoEncoder) and encoder.row_multiple == 4
+    texts = mixed_real_tweets(200)
+    takes = [texts[i : i + n] for i, n in zip(range(0, 200, 40), (3, 5, 13, 23, 37), strict=True)]
+    filled = [encoder.embed(take) for take in takes]
+    encoder.row_multiple = 1
+    try:
+        exact = [encoder.embed(take) for take in takes]
+    finally:
+        encoder.row_multiple = 4
+    for take, x_filled, x_exact in zip(takes, filled, exact, strict=True):
+        assert x_filled.shape == x_exact.shape == (len(take), 384)
+        assert float((x_filled * x_exact).sum(axis=1).min()) > 0.999
+        labels = [s.label for s in int8_model.scores_from_embeddings(x_filled, take)]
+        assert labels == [s.label for s in int8_model.scores_from_embeddings(x_exact, take)]
+
+
 FIRST_TAKE = """
 from core.settings import Settings
 from sentiment.model import load_builtin

@@ -73,3 +73,12 @@ def test_a_batch_is_padded_to_its_longest_text_or_to_the_next_multiple_asked() -
     assert stepped["input_ids"][0].tolist() == [5, 6, 7] + [1] * 13
     assert stepped["attention_mask"].sum(axis=1).tolist() == [3, 10, 1]
     assert pad_batch([[4] * 16], pad_id=1, multiple=8)["input_ids"].shape == (1, 16)
+
+
+def test_a_batch_of_more_than_two_is_filled_with_its_last_row_up_to_the_multiple() -> None:
+    from sentiment.onnx_encoder import fill_rows
+
+    rows = [[1, 2], [3], [4, 5, 6]]
+    assert fill_rows(rows, 4) == [[1, 2], [3], [4, 5, 6], [4, 5, 6]]
+    assert [len(fill_rows([[7]] * n, 4)) for n in range(1, 11)] == [1, 2, 4, 4, 8, 8, 8, 8, 12, 12]
+    assert fill_rows(rows, 1) == rows
