@@ -126,7 +126,7 @@ def test_a_burst_in_a_replayed_day_raises_one_alert_delivered_everywhere(
             MD_SMTP_PORT=str(smtp_port),
             MD_ALERT_EMAIL_TO="managers@example.test",
         )
-        start_worker(env)
+        worker = start_worker(env)
         assert wait_until(lambda: count_rows(sqlite_url) >= len(stream), timeout=400), (
             f"only {count_rows(sqlite_url)} of {len(stream)} mentions landed"
         )
@@ -161,3 +161,15 @@ def test_a_burst_in_a_replayed_day_raises_one_alert_delivered_everywhere(
         assert len(inbox.messages) == 1
         assert "acme" in str(inbox.messages[0]["Subject"])
         assert inbox.envelopes[0][1] == ["managers@example.test"]
+
+        # Restarted, the worker rebuilds its baselines from every mention stored before it started,
+        # and raises the spike it already raised no second time.
+        worker.terminate()
+        worker.wait(30)
+        start_worker(env)
+        again = tmp_path / "worker-1.log"
+        assert wait_until(lambda: "spike baselines rebuilt" in again.read_text(encoding="utf-8"), timeout=120)
+        assert f"rebuilt from {len(stream)} stored mentions" in again.read_text(encoding="utf-8")
+        wait_until(lambda: False, timeout=12)  # past the idle flush's 10 s
+        assert count_rows(sqlite_url, "SELECT count(*) FROM alerts") == 1
+        assert len(posts) == 1 and len(inbox.messages) == 1
