@@ -114,7 +114,8 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall, now))
         if detector.windows.late > late_before:
             log.warning(
-                "%d mentions came after their spike window had closed and were not counted in it",
+                "%d mentions came after their spike window had closed (late, or delivered again after a "
+                "restart) and were not counted in it",
                 detector.windows.late - late_before,
             )
         if raised:

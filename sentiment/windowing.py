@@ -121,15 +121,18 @@ class Windows:
         self.late = 0
 
     def add(self, point: Point) -> bool:
-        """Count the point in every open window it falls in; False if it was late or a duplicate."""
+        """Count the point in every open window it falls in; False if it was late or a duplicate.
+        `late` counts points whose windows had all closed (a duplicate in an open window is not late)."""
         added = False
+        in_open_window = False
         for start in self.spec.starts(point.created_at):
             if self.closed_until is not None and start < self.closed_until:
                 continue
+            in_open_window = True
             by_key = self._open.setdefault(start, {})
             for key in point.window_keys():
                 added = by_key.setdefault(key, WindowAgg()).add(point) or added
-        if not added:
+        if not in_open_window:
             self.late += 1
         return added
 

@@ -165,7 +165,7 @@ def test_a_burst_in_a_replayed_day_raises_one_alert_delivered_everywhere(
         # Restarted, the worker rebuilds its baselines from every mention stored before it started,
         # and raises the spike it already raised no second time.
         worker.terminate()
-        worker.wait(30)
+        worker.wait(60)
         start_worker(env)
         again = tmp_path / "worker-1.log"
         assert wait_until(lambda: "spike baselines rebuilt" in again.read_text(encoding="utf-8"), timeout=120)

@@ -198,3 +198,16 @@ def test_window_kinds() -> None:
         datetime(2026, 3, 2, 9, 45, tzinfo=UTC),
         datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
     ]
+
+
+def test_only_a_mention_whose_windows_have_closed_counts_as_late() -> None:
+    """The worker logs late mentions: a redelivery into a window still open is no news."""
+    from sentiment.windowing import Windows
+
+    windows = Windows(TUMBLING_15M)
+    point = _stream()[0]
+    assert windows.add(point) and not windows.add(point)  # delivered twice, counted once
+    assert windows.late == 0
+    list(windows.close_through(point.created_at + timedelta(minutes=15)))
+    assert not windows.add(replace(point, mention_id="vk:after-close"))
+    assert windows.late == 1
