@@ -112,8 +112,9 @@ def register(app: faust.App, topics: WorkerTopics, deps: WorkerDeps) -> None:
             if stored.mention.author.is_brand:
                 continue  # the brand's own answers are not the customers' mood
             raised.extend(detector.observe(point_of(stored.mention), stored.partition, wall, now))
+        # At info level: a collector's first pass over a week of history is late by design.
         if detector.windows.late > late_before:
-            log.warning(
+            log.info(
                 "%d mentions came after their spike window had closed (late, or delivered again after a "
                 "restart) and were not counted in it",
                 detector.windows.late - late_before,
