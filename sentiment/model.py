@@ -23,6 +23,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -244,6 +245,10 @@ class E5Encoder:
         example = _pad(self.tokenize(["пример", "an example, a little longer than the first"]), self.pad_id)
         self.model: Any = traced_or_eager(model, *example)
         self._lock = threading.Lock()
+        self._single = threading.Lock()
+        """With no runner pool, passes run in the calling thread: one call at a time keeps to
+        `threads` (1) core. With a pool, calls share its runners, and a second call's batches start
+        on a runner the first has left idle (at its end, or while it is tokenising)."""
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         enc = self.tokenizer([QUERY_PREFIX + t for t in texts], truncation=True, max_length=self.max_length)
@@ -256,19 +261,19 @@ class E5Encoder:
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
         if not texts:
             return out
-        # The lock covers tokenising too: a fast tokenizer refuses concurrent calls ("Already borrowed").
-        with self._lock:
+        with self._lock:  # a fast tokenizer refuses concurrent calls ("Already borrowed")
             seqs = self.tokenize(texts)
 
-            def run(batch: list[int]) -> F32Array:
-                with torch.inference_mode():  # per thread: the mode is thread-local
-                    ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
-                    hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
-                    m = mask.unsqueeze(-1).to(hidden.dtype)
-                    pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
-                    pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
-                    return cast(F32Array, pooled.float().numpy())
+        def run(batch: list[int]) -> F32Array:
+            with torch.inference_mode():  # per thread: the mode is thread-local
+                ids, mask = _pad([seqs[i] for i in batch], self.pad_id)
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+                return cast(F32Array, pooled.float().numpy())
 
+        with self._single if self._runners is None else nullcontext():
             embed_side_by_side(
                 seqs,
                 run,

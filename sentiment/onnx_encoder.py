@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import cast
 
@@ -55,6 +56,7 @@ class OnnxEncoder:
         # seen: both stuck in the input dispatch of the first batches after loading, for good).
         self._run(pad_batch([[self.pad_id]], self.pad_id, self.pad_multiple))
         self._lock = threading.Lock()
+        self._single = threading.Lock()
         self._runners = (
             ThreadPoolExecutor(max_workers=threads, thread_name_prefix="md-onnx") if threads > 1 else None
         )
@@ -78,10 +80,13 @@ class OnnxEncoder:
         with self._lock:  # the fast tokenizer refuses concurrent calls
             seqs = self.tokenize(texts)
 
-            def run(batch: list[int]) -> F32Array:
-                rows = fill_rows([seqs[i] for i in batch], self.row_multiple)
-                return self._run(pad_batch(rows, self.pad_id, self.pad_multiple))[: len(batch)]
+        def run(batch: list[int]) -> F32Array:
+            rows = fill_rows([seqs[i] for i in batch], self.row_multiple)
+            return self._run(pad_batch(rows, self.pad_id, self.pad_multiple))[: len(batch)]
 
+        # Calls share the runner pool: a second call's batches start on a runner the first has left
+        # idle. With no pool, passes run in the calling thread, one call at a time (`threads` = 1).
+        with self._single if self._runners is None else nullcontext():
             embed_side_by_side(
                 seqs,
                 run,
