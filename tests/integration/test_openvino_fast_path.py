@@ -203,7 +203,7 @@ def test_a_second_take_starts_on_a_runner_the_first_has_left_idle(
         encoder.embed(texts)
         ended[name] = time.perf_counter()
 
-    with _paced(encoder, first=0.8, rest=0.2) as paced:
+    with _paced(encoder, first=1.5, rest=0.2) as paced:
         a = threading.Thread(target=embed, args=("first", first))
         a.start()
         assert paced.started.wait(30)
@@ -211,9 +211,9 @@ def test_a_second_take_starts_on_a_runner_the_first_has_left_idle(
         b.start()
         a.join(60)
         b.join(60)
-    # The first call's two passes (20 and 20 texts) hold 0.8 and 0.2 s; the second's one pass runs
-    # from 0.2 s to 0.4 on the free runner, long before the first call ends (one call after the other,
-    # it would end 0.2 s after it).
+    # The first call's two passes (20 and 20 texts) are held 1.5 and 0.2 s; the second's one pass
+    # runs on the runner the short one frees, about a second before the first call ends (one call
+    # after the other, it would end 0.2 s after it). A 20-text pass computes in up to 0.45 s here.
     assert ended["second"] < ended["first"] - 0.2, ended
 
 
