@@ -33,10 +33,10 @@ $(STAMP): pyproject.toml
 
 encoder: install
 	$(BIN)/mentiondesk model build
-	# the fast inference path (MD_INFERENCE=fast) on MD_FAST_RUNTIME, once per model version: by default
-	# the model in force in int8 for OpenVINO, calibrated on its dev part (needs MD_DATA_DIR); the
-	# default path (torch) does not need it, so a machine without the data still runs
-	$(BIN)/mentiondesk model export || echo "the fast path is not prepared (above); MD_INFERENCE=torch, the default, does not need it" >&2
+	# the fast inference path on MD_FAST_RUNTIME, once per model version: by default the model in force
+	# on OpenVINO, in int8 calibrated on its dev part where the CPU has int8 dot products (needs
+	# MD_DATA_DIR; without it fp32), else in fp32; a machine where it cannot be made still runs on torch
+	$(BIN)/mentiondesk model export || echo "the fast path is not prepared (above); MD_INFERENCE=torch does not need it" >&2
 
 run: encoder
 	$(BIN)/mentiondesk up

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "production"] = "development"
+    log_dir: Path = Field(
+        default=DEFAULT_VAR_DIR / "logs",
+        description="where `mentiondesk up` writes the log of each process it runs",
+    )
 
     # Kafka
     kafka_bootstrap: str | None = Field(
@@ -71,11 +75,11 @@ class Settings(BaseSettings):
         "../shared/data beside the project",
     )
     inference: Literal["auto", "fast", "torch"] = Field(
-        default="torch",
+        default="auto",
         description="torch: the whole fine-tuned encoder in transformers, the reference figures; "
         "fast: the runtime MD_FAST_RUNTIME names (see README for its speed and figures); auto: fast "
-        "when the model in force has a fast form (always on OpenVINO; on ONNX Runtime, its distilled "
-        "student), else torch",
+        "where it is faster at torch's figures (on OpenVINO, int8 on a CPU with int8 dot products; "
+        "on ONNX Runtime, a model with its distilled student), else torch",
     )
     fast_runtime: Literal["openvino", "onnxruntime"] = Field(
         default="openvino",

@@ -412,26 +412,36 @@ def model_build() -> None:
 def model_export() -> None:
     """Make the fast path's form of the model in force, once per model version (MD_FAST_RUNTIME):
     on OpenVINO, the model in MD_FAST_PRECISION (int8 calibrated on its dev part, which reads
-    MD_DATA_DIR, or fp32); on ONNX Runtime, its distilled student when it has one, else the whole
-    encoder."""
-    from sentiment.model import Head, active_model_file, builtin_version, fast_path_file
-    from sentiment.onnx_export import ensure_export
-    from sentiment.openvino_export import ensure_openvino, served_precision
+    MD_DATA_DIR, or fp32; with `auto`, fp32 where int8 cannot be calibrated, as the worker would);
+    on ONNX Runtime, its distilled student when it has one, else the whole encoder."""
     from sentiment.training.fingerprints import DataMismatch
 
     settings = get_settings()
+    try:
+        typer.echo(_make_fast_form(settings))
+    except (DataMismatch, FileNotFoundError) as exc:
+        int8 = settings.fast_precision == "int8"
+        what = "calibrate the int8 model" if int8 else "make the fast path's model"
+        raise _fail(f"cannot {what}: {exc}") from exc
+
+
+def _make_fast_form(settings: Settings) -> str:
+    """Build (or find) the fast path's form of the model in force; the line that says where it is."""
+    from sentiment.model import Head, active_model_file, builtin_version, fast_path_file
+    from sentiment.onnx_export import ensure_export
+    from sentiment.openvino_export import ensure_openvino, ensure_served
+
     if settings.fast_runtime == "openvino":
         path = active_model_file(settings)
-        precision = served_precision(settings)
-        try:
-            export = ensure_openvino(settings, path, builtin_version(path, Head.load(path)), precision)
-        except (DataMismatch, FileNotFoundError) as exc:
-            what = "calibrate the int8 model" if precision == "int8" else "export the fp32 model"
-            raise _fail(f"cannot {what}: {exc}") from exc
+        version = builtin_version(path, Head.load(path))
+        if settings.fast_precision == "auto":  # what the worker serves: fp32 where int8 cannot be made
+            export = ensure_served(settings, path, version)
+        else:
+            export = ensure_openvino(settings, path, version, settings.fast_precision)
     else:
         path = fast_path_file(active_model_file(settings))
         export = ensure_export(settings, path, builtin_version(path, Head.load(path)))
-    typer.echo(
+    return (
         f"fast path ready ({settings.fast_runtime}, {export.precision}, {export.model_version}): "
         f"{export.folder}"
     )
@@ -619,6 +629,7 @@ def model_retrain(
     )
     if result.switched:
         typer.echo(f"switched to {result.new_version}; restart the workers to score with it")
+        _prepare_for_workers(settings if data is None else settings.model_copy(update={"data_dir": data}))
     elif report["accepted"]:
         typer.echo(f"not switched (--dry-run); the candidate is in {result.model_file.parent}")
     else:
@@ -632,6 +643,25 @@ def model_retrain(
             f"kept {result.old_version}: validation figures fell by more than {tolerance} and more "
             f"than chance (McNemar z >= {report['significance_z']}): {fell}; "
             f"the candidate is in {result.model_file.parent}"
+        )
+
+
+def _prepare_for_workers(settings: Settings) -> None:
+    """After a switch, the new model's fast form when the workers serve the fast path (`resolve_inference`),
+    made now rather than on a worker's first load (int8 calibration: about 45 s, and it reads the
+    data); a failure is reported and leaves the switch in place (the worker then makes what it can)."""
+    from sentiment.model import resolve_inference
+
+    if resolve_inference(settings) != "fast":
+        return
+    try:
+        typer.echo(_make_fast_form(settings))
+    except Exception as exc:  # the switch stands; the worker falls back on load (README)
+        typer.secho(
+            f"warning: the fast path's model is not made ({type(exc).__name__}: {exc}); "
+            "each worker tries on its first load",
+            fg=typer.colors.YELLOW,
+            err=True,
         )
 
 

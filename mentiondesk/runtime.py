@@ -225,8 +225,7 @@ class Supervisor:
         self.clock = clock
         self.sleep = sleep
         self.demo_asked = demo  # `up --demo`: the demo stream also next to real collectors
-        self.var = PROJECT_ROOT / "var"
-        self.logs = self.var / "logs"
+        self.logs = Path(settings.log_dir)
         self.broker: EmbeddedBroker | None = None
         self.children: list[Child] = []
         self._stopping = False

@@ -582,7 +582,8 @@ def load_builtin(
     `inference="fast"` (unless `settings.quantize` asks for the torch path's int8) serves, with
     `settings.fast_runtime` "openvino", the model itself on OpenVINO in the precision that pays on this
     CPU (`openvino_export.served_precision`: int8 quantized on its dev part, or fp32), built first if
-    missing (`openvino_export.ensure_openvino`; if it cannot be, ONNX Runtime serves);
+    missing (`openvino_export.ensure_served`: fp32 when int8 cannot be calibrated here; if OpenVINO
+    cannot serve at all, ONNX Runtime does);
     with "onnxruntime", from ONNX Runtime (`onnx_export.ensure_export`): the distilled student of the model
     (`sentiment.student`, found beside its file) when there is one, else the whole encoder exported.
     The student brings its own calibration and thresholds, and the model's correction memory applies
@@ -652,17 +653,16 @@ def load_builtin(
 
 
 def _openvino_encoder(settings: Settings, path: Path, version: str) -> OnnxEncoder | None:
-    """The model of the file at `path` on OpenVINO in the served precision (`openvino_export`, built
-    first if missing), or None, reported, when it cannot be built or loaded (then ONNX Runtime serves
-    the fast path)."""
+    """The model of the file at `path` on OpenVINO (`openvino_export.ensure_served`: the served
+    precision, or fp32 when int8 cannot be calibrated here), or None, reported, when OpenVINO cannot
+    build or load it (then ONNX Runtime serves the fast path)."""
     from sentiment.encoder_build import ensure_encoder
-    from sentiment.openvino_export import ensure_openvino, served_precision
+    from sentiment.openvino_export import ensure_served
 
-    precision = served_precision(settings)
     try:
         from sentiment.openvino_encoder import OpenVinoEncoder
 
-        export = ensure_openvino(settings, path, version, precision)
+        export = ensure_served(settings, path, version)
         return OpenVinoEncoder(
             export,
             ensure_encoder(settings.model_cache_dir),
@@ -670,10 +670,10 @@ def _openvino_encoder(settings: Settings, path: Path, version: str) -> OnnxEncod
             settings.batch_size,
             settings.torch_threads,
         )
-    except Exception as exc:  # no data to calibrate on, a damaged cache: the worker must still start
+    except Exception as exc:  # a damaged cache, a broken runtime: the worker must still start
         log.error(
-            "the fast path's %s model of %s cannot be used (%s: %s); serving it on ONNX Runtime instead",
-            precision,
+            "the fast path's OpenVINO model of %s cannot be used (%s: %s); serving it on ONNX Runtime "
+            "instead",
             path.name,
             type(exc).__name__,
             exc,
@@ -691,15 +691,20 @@ def load_model(settings: Settings) -> NegativityModel:
 
 
 def resolve_inference(settings: Settings, model_path: Path | None = None) -> Literal["fast", "torch"]:
-    """The path `settings.inference` means for the model in force (or `model_path`): "auto" is the
-    fast path for the built-in model on OpenVINO (its int8 form is made from the model itself) and,
-    on ONNX Runtime, when the model has its distilled student; else torch. "fast" and "torch" are
-    themselves."""
+    """The path `settings.inference` means for the model in force (or `model_path`). "auto" is the fast
+    path where it is faster at the torch path's figures: on OpenVINO, when it serves int8 (a CPU with
+    int8 dot products; elsewhere OpenVINO's fp32 runs at torch's speed with more memory, so torch
+    serves); on ONNX Runtime, when the model has its distilled student. "fast" and "torch" are
+    themselves; another model (`settings.model`) and the torch path's own int8 are torch."""
+    from sentiment.openvino_export import served_precision
+
     if settings.inference != "auto":
         return settings.inference
     if settings.model or settings.quantize:
         return "torch"
     path = model_path or active_model_file(settings)
+    if not path.is_file():
+        return "torch"
     if settings.fast_runtime == "openvino":
-        return "fast" if path.is_file() else "torch"
-    return "fast" if path.is_file() and fast_path_file(path) != path else "torch"
+        return "fast" if served_precision(settings) == "int8" else "torch"
+    return "fast" if fast_path_file(path) != path else "torch"

@@ -81,6 +81,27 @@ def ensure_openvino(
     )
 
 
+def ensure_served(settings: Settings, model_path: Path, model_version: str) -> ExportInfo:
+    """The OpenVINO model the fast path serves for the model file at `model_path`, built first if
+    missing: in the precision `served_precision` names, except that an int8 model which cannot be
+    calibrated here (no data sets, or not those the model recorded) is reported and the fp32 one
+    serves: the torch path's figures without int8's speed, rather than a worker that cannot start."""
+    precision = served_precision(settings)
+    if precision == "fp32":
+        return ensure_openvino(settings, model_path, model_version, "fp32")
+    try:
+        return ensure_openvino(settings, model_path, model_version, "int8")
+    except Exception as exc:  # calibration reads data this machine may not have; fp32 needs none
+        log.warning(
+            "the int8 model of %s cannot be made here (%s: %s); OpenVINO serves it in fp32 instead "
+            "(the torch path's figures, without int8's speed)",
+            model_path.name,
+            type(exc).__name__,
+            exc,
+        )
+        return ensure_openvino(settings, model_path, model_version, "fp32")
+
+
 def calibration_texts(settings: Settings, model_path: Path, size: int = CALIBRATION_TEXTS) -> list[str]:
     """`size` texts of the model's dev part, evenly spaced over it (refused, like `calibrate`, when the
     data sets are not those the model file recorded)."""

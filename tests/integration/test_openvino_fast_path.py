@@ -300,20 +300,23 @@ def test_eval_on_both_fast_runtimes_beside_the_torch_path_on_every_held_out_set(
             assert student >= slow - allowed, f"student {name} {metric}: {student:.4f}, torch {slow:.4f}"
 
 
-def test_without_its_data_the_int8_model_is_reported_and_onnx_runtime_serves(
-    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_without_its_data_the_int8_model_is_reported_and_openvino_serves_fp32(
+    settings: Settings, torch_model: E5HeadModel, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A model the int8 form was never made for, on a machine without the data to calibrate it: the
-    worker still starts, on ONNX Runtime (here the shipped student), and says why."""
-    # The built encoder and the ONNX Runtime exports come from the shared cache; no int8 model does.
+    worker still starts, on OpenVINO in fp32 (the torch path's labels, no data needed), and says why."""
     cache = _cache_without_openvino(settings, tmp_path)
     empty = settings.model_copy(update={"data_dir": tmp_path / "no-data", "model_cache_dir": cache})
-    with caplog.at_level("ERROR"):
+    with caplog.at_level("WARNING"):
         model = load_builtin(empty, MODEL_FILE, inference="fast")
     assert model.inference == "fast"
-    assert isinstance(model.encoder, OnnxEncoder) and not isinstance(model.encoder, OpenVinoEncoder)
-    assert any("int8" in r.getMessage() and "ONNX Runtime" in r.getMessage() for r in caplog.records)
-    assert not list((cache / "openvino").iterdir()), "no half-made int8 model is left"
+    assert isinstance(model.encoder, OpenVinoEncoder) and model.encoder.runtime == "openvino fp32"
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("int8" in m and "no-data" in m and "fp32" in m for m in warned), warned
+    fp32_folder = openvino_dir(cache, model.version, "fp32")
+    assert list((cache / "openvino").iterdir()) == [fp32_folder], "no half-made int8 model is left"
+    texts = mixed_real_tweets(64)
+    assert [s.label for s in model.score(texts)] == [s.label for s in torch_model.score(texts)]
 
 
 def test_model_export_reports_the_int8_model_it_made_or_found(

@@ -20,6 +20,7 @@ from ingest.replay import read_mentions
 from mentiondesk.broker import EmbeddedBroker
 from schemas import Author, DeadLetter, Mention, ScoredMention
 from schemas.topics import MENTIONS_DLQ, MENTIONS_RAW, MENTIONS_SCORED
+from sentiment.model import resolve_inference
 from sentiment.openvino_export import served_precision
 from tests.support import (
     DATA_DIR,
@@ -96,7 +97,7 @@ def test_2000_real_mentions_land_exactly_once_across_a_kill_9(
     assert count_rows(sqlite_url, "SELECT count(*) FROM threads") == len({m.thread_key for m in mentions})
 
 
-@pytest.mark.parametrize("inference", ["fast", "torch"])
+@pytest.mark.parametrize("inference", ["fast", "torch", "auto"])
 def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
     broker: EmbeddedBroker, start_worker: WorkerStarter, sqlite_url: str, inference: str, tmp_path: Path
 ) -> None:
@@ -136,14 +137,18 @@ def test_malformed_messages_go_to_the_dlq_and_the_rest_flow_on(
         raw.flush()
     raw.close()
 
-    start_worker(worker_env(broker.bootstrap, sqlite_url, MD_INFERENCE=inference))
+    # "auto" is the default: MD_INFERENCE left unset, as a user leaves it
+    chosen = {} if inference == "auto" else {"MD_INFERENCE": inference}
+    start_worker(worker_env(broker.bootstrap, sqlite_url, **chosen))
     assert wait_until(lambda: count_rows(sqlite_url) >= len(good), timeout=240)
-    # The worker scored them on the path it was configured for (MD_INFERENCE), with sound labels.
+    # The worker scored them on the path it was configured for (MD_INFERENCE), with sound labels; by
+    # default the fast path where it serves int8 (a CPU with int8 dot products), else torch.
     log = (tmp_path / "worker-0.log").read_text("utf-8", errors="replace")
-    assert f": {inference} inference" in log
+    served = resolve_inference(Settings(inference="auto", model=None)) if inference == "auto" else inference
+    assert f": {served} inference" in log
     # the fast path's default runtime: the model itself on OpenVINO, in the precision this CPU runs fastest
     fast_runtime = f"openvino {served_precision(Settings(fast_precision='auto'))}"
-    assert f": {inference} inference ({fast_runtime if inference == 'fast' else 'torch'})" in log
+    assert f": {served} inference ({fast_runtime if served == 'fast' else 'torch'})" in log
     # the model and libraries are frozen out of the garbage collector (no 0.3 s pauses of every thread)
     frozen = re.search(r"^(\d+) startup objects kept out of the garbage collector$", log, re.M)
     assert frozen and int(frozen[1]) > 10_000, log[-2000:]

@@ -25,6 +25,8 @@ from core.db.models import Mention
 from core.settings import Settings
 from desk.services.corrections import correct_label
 from sentiment.model import MODEL_FILE, Head, NegativityModel, builtin_version, load_model
+from sentiment.onnx_export import DONE_MARKER
+from sentiment.openvino_export import CALIBRATION_TEXTS, quantized_dir
 from sentiment.registry import MODEL_NAME, ModelRegistry
 from sentiment.training.datasets import BENCHMARKS, load_benchmarks
 from sentiment.training.finetune import TRAIN_SETS, recipe_split, record_fingerprints, training_pool
@@ -85,7 +87,8 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     database_url = f"sqlite:///{tmp_path}/desk.db"
     model_dir = tmp_path / "models"
     env = {"MD_DATABASE_URL": database_url, "MD_MODEL_DIR": str(model_dir)}
-    settings = Settings(database_url=database_url, model_dir=model_dir, model=None)
+    # the retrain's figures are the torch path's (the reference); the fast form is made after a switch
+    settings = Settings(database_url=database_url, model_dir=model_dir, model=None, inference="torch")
     committed = load_model(settings)
 
     mistakes, right = airline_rows_never_seen(committed)
@@ -116,6 +119,7 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
     careless = json.loads(next(model_dir.glob("*/report.json")).read_text("utf-8"))
     assert careless["blocking"] and not careless["accepted"], careless["blocking"]
     assert load_model(settings).version == old.version
+    assert "fast path ready" not in refused.stdout, "nothing is made for a model that is not switched to"
 
     # Agents correct the mistakes on the desk.
     migrate(database_url)
@@ -129,10 +133,27 @@ def test_retrain_learns_the_desks_corrections_and_switches_only_when_not_worse(t
             correct_label(session, actor("anna"), ids[f"fix-{i}"], truth)
     engine.dispose()
 
-    result = run_cli(*retrain_args(data), env=env, timeout=900)
+    # The workers serve int8 on OpenVINO (as "auto" does on a CPU with int8 dot products): the switch
+    # makes the new model's int8 form, calibrated on the dev part of the data given (`--data`), so no
+    # worker spends its first minute calibrating it.
+    on_int8 = {"MD_INFERENCE": "fast", "MD_FAST_RUNTIME": "openvino", "MD_FAST_PRECISION": "int8"}
+    cache = tmp_path / "cache"  # the built encoder, and no OpenVINO model of any version yet
+    cache.mkdir()
+    for built in Path(Settings().model_cache_dir).iterdir():
+        if built.name != "openvino":
+            (cache / built.name).symlink_to(built)
+    workers_env = {**env, **on_int8, "MD_MODEL_CACHE_DIR": str(cache)}
+    result = run_cli(*retrain_args(data), env=workers_env, timeout=900)
     assert result.returncode == 0, result.stderr
     assert "switched to" in result.stdout, result.stdout
     active = json.loads((model_dir / "active.json").read_text("utf-8"))
+    int8_folder = quantized_dir(cache, active["version"])
+    made = f"fast path ready (openvino, int8, {active['version']}): {int8_folder}"
+    assert made in result.stdout, result.stdout
+    int8_meta = json.loads((int8_folder / DONE_MARKER).read_text("utf-8"))
+    assert int8_meta["model_file"] == str(model_dir / active["version"] / MODEL_NAME), int8_meta
+    dev_rows = len(recipe_split(load_benchmarks(data), TRAIN_SETS, 0)[1])
+    assert int8_meta["calibration"] == f"{min(CALIBRATION_TEXTS, dev_rows)} texts of the dev part", int8_meta
     report = json.loads((model_dir / active["version"] / "report.json").read_text("utf-8"))
     assert report["switched"] and report["old_version"] == old.version
     assert report["corrections"]["old_agrees"] == 0

@@ -319,6 +319,7 @@ def test_up_stops_every_child_within_the_grace_period(sqlite_url: str, tmp_path:
         MD_DESK_PORT=str(desk_port),
         MD_DEMO_RATE="20",
         MD_WORKER_ID=f"md-up-sigterm-{uuid.uuid4().hex[:8]}",
+        MD_LOG_DIR=str(tmp_path / "logs"),
     )
     log = tmp_path / "up.log"
     up = _start(env, log, "up")

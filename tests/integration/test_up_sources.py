@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
     )
     if "MD_MODEL_CACHE_DIR" in os.environ:
         env["MD_MODEL_CACHE_DIR"] = os.environ["MD_MODEL_CACHE_DIR"]
+    env.setdefault("MD_LOG_DIR", tempfile.mkdtemp(prefix="md-up-logs-"))  # not the project's var/logs
     return env
 
 

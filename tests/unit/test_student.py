@@ -10,6 +10,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from core.settings import Settings
+from sentiment.cpu_features import has_int8_dot_product
 from sentiment.model import MODEL_FILE, Head, builtin_version, fast_path_file, resolve_inference
 from sentiment.student import STUDENT_FILE, stored_layer_count, student_of
 
@@ -70,13 +71,20 @@ def test_a_file_without_student_layers_is_refused() -> None:
         stored_layer_count({"layer0.weight": np.zeros((3, 4), dtype=np.float32)})
 
 
-def test_on_openvino_auto_is_the_fast_path_for_any_built_in_model_but_not_int8_or_another_model(
+def test_on_openvino_auto_is_the_fast_path_where_it_serves_int8_but_not_for_the_torch_int8_or_another_model(
     tmp_path: Path,
 ) -> None:
-    """OpenVINO's form of a model is made from the model itself (int8 on its dev part): no student needed."""
+    """OpenVINO's form of a model is made from the model itself (int8 on its dev part): no student
+    needed. Its fp32 form runs at torch's speed, so "auto" takes it only where int8 is served: on a CPU
+    with int8 dot products, or where MD_FAST_PRECISION asks for int8."""
     model = _model_copy(tmp_path / "m")
     auto = Settings(inference="auto", model=None, quantize=None, fast_runtime="openvino")
-    assert resolve_inference(auto, model) == "fast"
-    assert resolve_inference(auto.model_copy(update={"quantize": "int8"}), model) == "torch"
-    assert resolve_inference(auto.model_copy(update={"model": "some/hf-model"}), model) == "torch"
-    assert resolve_inference(auto, tmp_path / "missing.safetensors") == "torch"
+    int8 = auto.model_copy(update={"fast_precision": "int8"})
+    assert resolve_inference(int8, model) == "fast"
+    assert resolve_inference(auto.model_copy(update={"fast_precision": "fp32"}), model) == "torch"
+    here = "fast" if has_int8_dot_product() else "torch"
+    assert resolve_inference(auto, model) == here
+    assert resolve_inference(int8.model_copy(update={"quantize": "int8"}), model) == "torch"
+    assert resolve_inference(int8.model_copy(update={"model": "some/hf-model"}), model) == "torch"
+    assert resolve_inference(int8, tmp_path / "missing.safetensors") == "torch"
+    assert Settings().inference == "auto", "the default: fast where it pays"
