@@ -29,6 +29,7 @@ def test_up_starts_the_whole_pipeline_and_stops_cleanly(tmp_path: Path) -> None:
         MD_DESK_PORT=str(desk_port),
         MD_DEMO_RATE="20",
         MD_WORKER_ID=f"md-up-test-{uuid.uuid4().hex[:8]}",  # a consumer group of its own
+        MD_LOG_DIR=str(tmp_path / "logs"),
         PYTHONUNBUFFERED="1",
     )
     if "MD_MODEL_CACHE_DIR" in os.environ:
