@@ -107,6 +107,12 @@ def test_worker_stops_within_the_grace_period_and_loses_no_mention(
     assert stored_at_exit < len(expected), "the signal came too late: nothing was left in flight"
 
     start_worker(env, "worker-second")  # the same consumer group resumes from the committed offsets
+    second_log = tmp_path / "worker-second-1.log"
+    # the 30 s without progress below count from the second worker's start of work, not its model load
+    assert wait_until(
+        lambda: second_log.exists() and "[^Worker]: Ready" in second_log.read_text(errors="replace"),
+        timeout=300,
+    ), "the second worker never became ready"
     last = {"count": -1, "since": time.monotonic()}
 
     def done() -> bool:  # everything stored, or nothing more for 30 s (then what is missing is lost)
