@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     batch_take: int = Field(
         default=128,
         ge=1,
-        description="most raw mentions the worker takes at once; the model runs them length-sorted "
-        "in batches of MD_BATCH_SIZE",
+        description="most raw mentions the worker takes at once, shared by its score agents; the "
+        "model runs each take length-sorted in batches of MD_BATCH_SIZE",
     )
     batch_window_s: float = Field(
         default=0.05,

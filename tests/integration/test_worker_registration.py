@@ -14,7 +14,8 @@ import sentiment
 from core.db.engine import make_engine, make_session_factory
 from core.settings import Settings
 from schemas import topics
-from sentiment.agents import SCORE_ACTORS
+from sentiment.agents import SCORE_ACTORS, agent_take
+from sentiment.kafka_transport import CommitFloorConsumer
 from sentiment.model import load_model
 from sentiment.worker import AGENT_MODULES, WorkerDeps, build_worker_app
 
@@ -60,8 +61,19 @@ def test_the_built_worker_consumes_every_topic_of_the_stream(worker_app: faust.A
     }
 
 
-def test_one_score_agent_so_offsets_are_acknowledged_in_order(worker_app: faust.App) -> None:
-    """Two agents interleave a partition's offsets and may finish out of order, and Faust can then
-    commit past a take still in the model (`SCORE_ACTORS`): a kill lost it. The kill, SIGTERM and
-    database outage tests run this worker."""
-    assert worker_app.agents["score_agent"].concurrency == SCORE_ACTORS == 1
+def test_two_score_agents_on_a_consumer_that_commits_below_what_is_in_process(
+    worker_app: faust.App,
+) -> None:
+    """Two agents keep the model busy while the other's scores go out; they finish out of order, so
+    the worker's consumer must hold each partition's commit below its first offset in process (the
+    kill, SIGTERM and database outage tests run this worker)."""
+    assert worker_app.agents["score_agent"].concurrency == SCORE_ACTORS == 2
+    assert isinstance(worker_app.consumer, CommitFloorConsumer)
+
+
+@pytest.mark.parametrize("batch_take", [1, 2, 5, 64, 128, 129])
+def test_the_agents_share_the_take_so_a_worker_holds_at_most_about_one_take(batch_take: int) -> None:
+    """A SIGTERM waits for the takes in hand: together they are MD_BATCH_TAKE, rounded up per agent."""
+    share = agent_take(batch_take)
+    assert share >= 1
+    assert batch_take <= share * SCORE_ACTORS < batch_take + SCORE_ACTORS
