@@ -226,9 +226,10 @@ def test_requests_to_one_host_keep_the_minimum_interval(
         # the client's own send instants: never two closer than the interval
         send_gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
         assert min(send_gaps) >= interval * 0.99, send_gaps
-        # what the site saw: on average no faster than the interval (one arrival delayed by a loaded
-        # server thread shortens the next gap, so single gaps are not held to it)
-        assert (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1) >= interval * 0.95
+        # what the site saw: no faster than the interval, give or take one interval (a loaded server
+        # thread that records an arrival late shortens the span; single gaps are not held to it, and
+        # a client that ignored the interval would send them all within a few milliseconds)
+        assert arrivals[-1] - arrivals[0] >= interval * (len(arrivals) - 2)
 
 
 def test_second_run_with_the_saved_cursor_reads_new_reviews_plus_the_overlap_and_loses_none(
