@@ -48,15 +48,15 @@ class CommitFloorConsumer(driver.Consumer):
         until acknowledged, and a partition's messages are taken in order, so below that offset all
         is done.
         """
-        acked = self._acked[tp]
         with ack_lock:  # the tracked set changes as messages are acknowledged
             floor = first_in_flight(list(self._unacked_messages), tp)
-        if floor is None or not acked or min(acked) > floor:
-            return None if floor is not None else super()._new_offset(tp)
+        if floor is None:
+            return super()._new_offset(tp)
+        acked = self._acked[tp]
         held = [offset for offset in acked if offset > floor]
         acked[:] = [offset for offset in acked if offset < floor]
         try:
-            return super()._new_offset(tp)
+            return super()._new_offset(tp)  # None when nothing below the floor is acknowledged
         finally:
             acked.extend(held)
 

@@ -9,6 +9,7 @@ from typing import Any
 import faust
 from faust.types import TP, Message
 
+from schemas.topics import MENTIONS_RAW as RAW
 from sentiment.kafka_transport import LowLatencyApp, Transport
 
 
@@ -36,16 +37,30 @@ def test_the_worker_consumer_takes_the_configured_fetch_wait() -> None:
         loop.close()
 
 
-RAW = "mentions.raw.v1"
-
-
 def _message(offset: int) -> Message:
     return Message(RAW, 0, offset, 0.0, 0, None, None, b"{}", None, tp=TP(RAW, 0))
 
 
-def _consumer_of(app: faust.App) -> Any:
+def _consumer_of(app_class: type[faust.App], **kwargs: Any) -> Any:
+    """The consumer of a new app of `app_class` (nothing is contacted), acknowledging the raw topic."""
+    app = app_class(
+        "commit-floor-test",
+        broker="kafka://127.0.0.1:1",
+        store="memory://",
+        web_enabled=False,
+        autodiscover=False,
+        **kwargs,
+    )
     app.topics._acking_topics.add(RAW)  # type: ignore[attr-defined]  # as subscribing an agent does
     return app.consumer
+
+
+def _in_a_loop(build: Any) -> Any:
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(build())
+    finally:
+        loop.close()
 
 
 def _two_takes_finished_out_of_order(app_class: type[faust.App], **kwargs: Any) -> list[dict[TP, int]]:
@@ -53,15 +68,7 @@ def _two_takes_finished_out_of_order(app_class: type[faust.App], **kwargs: Any) 
     commits the consumer would make: after the second take, after part of the first, after all."""
 
     async def run() -> list[dict[TP, int]]:
-        app = app_class(
-            "commit-floor-test",
-            broker="kafka://127.0.0.1:1",
-            store="memory://",
-            web_enabled=False,
-            autodiscover=False,
-            **kwargs,
-        )
-        consumer = _consumer_of(app)
+        consumer = _consumer_of(app_class, **kwargs)
         taken = [_message(offset) for offset in range(10)]
         for message in taken:
             consumer.track_message(message)
@@ -74,11 +81,8 @@ def _two_takes_finished_out_of_order(app_class: type[faust.App], **kwargs: Any) 
             commits.append(offsets)
         return commits
 
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(run())
-    finally:
-        loop.close()
+    result: list[dict[TP, int]] = _in_a_loop(run)
+    return result
 
 
 def test_a_take_finished_early_is_not_committed_over_an_earlier_one_in_process() -> None:
@@ -96,30 +100,19 @@ def test_a_single_message_gap_after_a_commit_holds_the_commit_back() -> None:
     """Faust alone lets a gap of one message after a commit through (its guard wants two)."""
     tp = TP(RAW, 0)
 
-    async def run(app: faust.App) -> dict[TP, int]:
-        consumer = _consumer_of(app)
-        consumer._committed_offset[tp] = 3
-        taken = [_message(offset) for offset in range(3, 10)]
-        for message in taken:
-            consumer.track_message(message)
-        for message in taken[1:]:
-            consumer.ack(message)
-        return dict(consumer._filter_committable_offsets([tp]))
-
     def committed(app_class: type[faust.App], **kwargs: Any) -> dict[TP, int]:
-        loop = asyncio.new_event_loop()
-        try:
-            app = app_class(
-                "gap-test",
-                broker="kafka://127.0.0.1:1",
-                store="memory://",
-                web_enabled=False,
-                autodiscover=False,
-                **kwargs,
-            )
-            return loop.run_until_complete(run(app))
-        finally:
-            loop.close()
+        async def run() -> dict[TP, int]:
+            consumer = _consumer_of(app_class, **kwargs)
+            consumer._committed_offset[tp] = 3
+            taken = [_message(offset) for offset in range(3, 10)]
+            for message in taken:
+                consumer.track_message(message)
+            for message in taken[1:]:
+                consumer.ack(message)
+            return dict(consumer._filter_committable_offsets([tp]))
+
+        result: dict[TP, int] = _in_a_loop(run)
+        return result
 
     assert committed(faust.App) == {tp: 10}
     assert committed(LowLatencyApp, fetch_max_wait_ms=100) == {}
